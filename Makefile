@@ -1,0 +1,31 @@
+# Development commands of itsm_service_contract (see README.rst).
+# Odoo itself is not installed here: provide it (importable `odoo`, or ODOO_SRC=/path/to/odoo-18.0).
+PYTHON ?= python3
+DEVCTL = $(PYTHON) tools/devctl.py
+export ODOO_SRC
+
+.PHONY: run test test-module lint pot stop bench clean
+
+run:  ## install what is missing, create the demo database once, serve Odoo on :8069
+	$(DEVCTL) run
+
+test:  ## fresh database, install the addon in test mode, run all its tests
+	$(DEVCTL) test
+
+test-module:  ## run another module's tests with the addon installed: make test-module M=hr_timesheet
+	$(DEVCTL) test --modules $(MODULE_LIST) --tags /$(M) --db itsm_test_$(M)
+
+MODULE_LIST = itsm_service_contract,$(M)
+
+lint:  ## ruff and pylint-odoo
+	$(PYTHON) -m pip install -q -r requirements-lint.txt
+	$(PYTHON) -m ruff check .
+	$(PYTHON) -m ruff format --check .
+	$(PYTHON) -m pylint --rcfile=.pylintrc --load-plugins=pylint_odoo --disable=all --enable=odoolint \
+		--valid-odoo-versions=18.0 $$(git ls-files '*.py' | grep -v '^tools/' | xargs -n1 dirname | sort -u | grep -v '^\.$$') __init__.py __manifest__.py
+
+stop:  ## stop the private PostgreSQL cluster
+	$(DEVCTL) stop
+
+clean: stop
+	rm -rf .work

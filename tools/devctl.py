@@ -1,0 +1,337 @@
+#!/usr/bin/env python3
+"""Development set-up of the ``itsm_service_contract`` addon.
+
+One entry point behind ``make run`` and ``make test``:
+
+* finds the Odoo 18.0 it is given (``ODOO_SRC`` names a source tree, or
+  ``import odoo`` works) and says so clearly when there is none (exit 2);
+* installs what is missing: the pinned Python requirements from PyPI, and
+  PostgreSQL / wkhtmltopdf from Debian's packages when run as root;
+* keeps a private PostgreSQL cluster in the checkout's ignored ``.work/``
+  folder (initdb refuses root: the cluster then belongs to ``postgres``);
+* ``run`` creates (once) a demo database and serves Odoo on port 8069;
+* ``test`` installs the addon in a fresh database in test mode, runs its
+  tests (or the ``--tags`` given) and ends with ``N passed, M failed``.
+
+It never downloads Odoo: the project only uses an Odoo it is given.
+"""
+
+import argparse
+import glob
+import importlib.metadata
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+
+MODULE = "itsm_service_contract"
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+WORK = os.path.join(ROOT, ".work")
+PGDATA = os.path.join(WORK, "pg", "data")
+PGSOCK = os.path.join(WORK, "pg", "run")
+PGLOG = os.path.join(WORK, "pg", "postgresql.log")
+PGPORT = os.environ.get("ITSM_PGPORT", "54329")
+DB_USER = "odoo"
+DEMO_DB = os.environ.get("ITSM_DB", "itsm_demo")
+TEST_DB = os.environ.get("ITSM_TEST_DB", "itsm_test")
+HTTP_PORT = os.environ.get("ITSM_HTTP_PORT", "8069")
+IS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
+PYTHON = sys.executable
+
+NO_ODOO = """\
+Odoo 18.0 was not found.
+This project uses an Odoo it is given and downloads none. Provide it either way:
+  * make Odoo importable by this Python ({python}): `{python} -c "import odoo"` must work
+    (for example `pip install -e /path/to/odoo-18.0` from an Odoo 18.0 source tree), or
+  * name an Odoo 18.0 source tree (the folder holding `odoo-bin`):
+        make run ODOO_SRC=/path/to/odoo-18.0
+Odoo's own Python requirements must be installed for that Python too.
+"""
+
+
+def say(msg):
+    print(f"[itsm] {msg}", flush=True)
+
+
+def die(msg, code=2):
+    sys.stderr.write(msg.rstrip() + "\n")
+    sys.exit(code)
+
+
+# ---------------------------------------------------------------- Odoo ----
+def find_odoo():
+    """Return (command prefix, extra PYTHONPATH) to start Odoo, or exit 2."""
+    src = os.environ.get("ODOO_SRC")
+    if src:
+        src = os.path.abspath(os.path.expanduser(src))
+        odoo_bin = os.path.join(src, "odoo-bin")
+        if not (os.path.isfile(odoo_bin) and os.path.isfile(os.path.join(src, "odoo", "__init__.py"))):
+            die(NO_ODOO.format(python=PYTHON) + f"\nODOO_SRC={src} holds no `odoo-bin` and `odoo/` package.")
+        return [PYTHON, odoo_bin], src
+    probe = subprocess.run(
+        [PYTHON, "-c", "import odoo.release as r; print(r.version_info[0])"],
+        capture_output=True, text=True, check=False,
+    )
+    if probe.returncode != 0:
+        die(NO_ODOO.format(python=PYTHON))
+    if probe.stdout.strip() != "18":
+        die(NO_ODOO.format(python=PYTHON) + f"\nThe importable odoo is version {probe.stdout.strip()}, not 18.")
+    return [PYTHON, "-m", "odoo"], None
+
+
+# ------------------------------------------------------------ packages ----
+def _requirements(path):
+    reqs = []
+    with open(path, encoding="utf-8") as fh:
+        for line in fh:
+            line = line.split("#", 1)[0].strip()
+            if line:
+                reqs.append(line)
+    return reqs
+
+
+def _missing(reqs):
+    missing = []
+    for req in reqs:
+        name, _, version = req.partition("==")
+        try:
+            installed = importlib.metadata.version(name.strip())
+        except importlib.metadata.PackageNotFoundError:
+            missing.append(req)
+            continue
+        if version and installed != version.strip():
+            missing.append(req)
+    return missing
+
+
+def ensure_python_requirements(env):
+    # OCA addons: installed without dependencies, since pip may not know the
+    # Odoo it is given (a source tree) and must never fetch one.
+    addons = _missing(_requirements(os.path.join(ROOT, "requirements.txt")))
+    if addons:
+        say("installing the OCA addons from PyPI: " + ", ".join(addons))
+        subprocess.run([PYTHON, "-m", "pip", "install", "-q", "--no-deps", *addons], check=True, env=env)
+    tools = _missing(_requirements(os.path.join(ROOT, "requirements-dev.txt")))
+    if tools:
+        say("installing test tools from PyPI: " + ", ".join(tools))
+        subprocess.run([PYTHON, "-m", "pip", "install", "-q", *tools], check=True, env=env)
+
+
+def _pg_bindir():
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"), key=lambda p: int(p.split("/")[4]))
+    if found:
+        return os.path.dirname(found[-1])
+    pg_ctl = shutil.which("pg_ctl")
+    return os.path.dirname(pg_ctl) if pg_ctl else None
+
+
+def ensure_system_packages():
+    wanted = []
+    if not _pg_bindir():
+        wanted.append("postgresql")
+    if not shutil.which("wkhtmltopdf"):
+        wanted.append("wkhtmltopdf")
+    if not wanted:
+        return
+    if not IS_ROOT:
+        die("Missing system packages: {0}.\nInstall them with: sudo apt-get install -y {0}".format(" ".join(wanted)))
+    say("installing Debian packages: " + " ".join(wanted))
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)
+    subprocess.run(["apt-get", "install", "-y", "-qq", *wanted], check=True, env=env, stdout=subprocess.DEVNULL)
+
+
+# ---------------------------------------------------------- PostgreSQL ----
+def _as_pg_owner(cmd):
+    """initdb and postgres refuse root: run them as the ``postgres`` user."""
+    if IS_ROOT:
+        return ["runuser", "-u", "postgres", "--", *cmd]
+    return cmd
+
+
+def ensure_postgres():
+    bindir = _pg_bindir()
+    pg_ctl = os.path.join(bindir, "pg_ctl")
+    os.makedirs(PGSOCK, exist_ok=True)
+    if not os.path.isfile(os.path.join(PGDATA, "PG_VERSION")):
+        say(f"creating a private PostgreSQL cluster in {PGDATA}")
+        os.makedirs(PGDATA, exist_ok=True)
+        if IS_ROOT:
+            shutil.chown(os.path.dirname(PGDATA), "postgres", "postgres")
+            for path in (PGDATA, PGSOCK):
+                shutil.chown(path, "postgres", "postgres")
+        subprocess.run(
+            _as_pg_owner([os.path.join(bindir, "initdb"), "-D", PGDATA, "-U", DB_USER, "--auth=trust",
+                          "-E", "UTF8", "--locale=C.UTF-8"]),
+            check=True, stdout=subprocess.DEVNULL,
+        )
+    if IS_ROOT:
+        shutil.chown(PGSOCK, "postgres", "postgres")
+    status = subprocess.run(_as_pg_owner([pg_ctl, "-D", PGDATA, "status"]), capture_output=True, check=False)
+    if status.returncode != 0:
+        say(f"starting PostgreSQL (socket {PGSOCK}, port {PGPORT})")
+        opts = f"-k {PGSOCK} -p {PGPORT} -c listen_addresses='' -c fsync=off -c max_connections=200"
+        subprocess.run(_as_pg_owner([pg_ctl, "-D", PGDATA, "-l", PGLOG, "-o", opts, "-w", "start"]),
+                       check=True, stdout=subprocess.DEVNULL)
+    return bindir
+
+
+def psql(bindir, sql, db="postgres"):
+    out = subprocess.run(
+        [os.path.join(bindir, "psql"), "-h", PGSOCK, "-p", PGPORT, "-U", DB_USER, "-d", db, "-tAc", sql],
+        capture_output=True, text=True, check=True,
+    )
+    return out.stdout.strip()
+
+
+def db_exists(bindir, name):
+    return psql(bindir, f"SELECT 1 FROM pg_database WHERE datname = '{name}'") == "1"
+
+
+def drop_db(bindir, name):
+    subprocess.run([os.path.join(bindir, "dropdb"), "-h", PGSOCK, "-p", PGPORT, "-U", DB_USER,
+                    "--if-exists", "--force", name], check=True)
+    shutil.rmtree(os.path.join(WORK, "data", "filestore", name), ignore_errors=True)
+
+
+# ---------------------------------------------------------------- Odoo ----
+def addons_path():
+    """The checkout is the addon: expose it under its technical name."""
+    holder = os.path.join(WORK, "addons")
+    os.makedirs(holder, exist_ok=True)
+    link = os.path.join(holder, MODULE)
+    if os.path.islink(link) and os.readlink(link) != ROOT:
+        os.unlink(link)
+    if not os.path.lexists(link):
+        os.symlink(ROOT, link)
+    return holder
+
+
+def odoo_args(db):
+    return [
+        "--addons-path", addons_path(),
+        "--data-dir", os.path.join(WORK, "data"),
+        "--db_host", PGSOCK, "--db_port", PGPORT, "--db_user", DB_USER,
+        "-d", db, "--db-filter", f"^{db}$",
+    ]
+
+
+def setup():
+    odoo_cmd, odoo_src = find_odoo()
+    env = dict(os.environ)
+    if odoo_src:
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (odoo_src, env.get("PYTHONPATH")) if p)
+    ensure_system_packages()
+    ensure_python_requirements(env)
+    bindir = ensure_postgres()
+    return odoo_cmd, env, bindir
+
+
+def cmd_run(args):
+    odoo_cmd, env, bindir = setup()
+    if not db_exists(bindir, DEMO_DB):
+        say(f"creating database {DEMO_DB} with {MODULE} and its demo data (a few minutes)")
+        rc = subprocess.run([*odoo_cmd, *odoo_args(DEMO_DB), "-i", MODULE, "--stop-after-init",
+                             "--log-level", "warn"], env=env, check=False).returncode
+        if rc != 0:
+            drop_db(bindir, DEMO_DB)
+            die(f"Installing {MODULE} failed (exit {rc}); see the log above.", 1)
+    say(f"serving Odoo on http://localhost:{HTTP_PORT} -- database {DEMO_DB}, login admin / password admin")
+    os.execvpe(odoo_cmd[0], [*odoo_cmd, *odoo_args(DEMO_DB), "--http-port", HTTP_PORT, *args.odoo_args], env)
+
+
+RESULT_RE = re.compile(r"(\d+) failed, (\d+) error\(s\) of (\d+) tests when loading database")
+TEST_FAIL_RE = re.compile(r" (?:ERROR|CRITICAL) \S+ (\S+): (?:FAIL|ERROR): ")
+LOG_LEVEL_RE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ \d+ (ERROR|CRITICAL) ")
+
+
+def cmd_test(args):
+    odoo_cmd, env, bindir = setup()
+    db = args.db or TEST_DB
+    drop_db(bindir, db)
+    modules = args.modules or MODULE
+    tags = args.tags or f"/{MODULE}"
+    os.makedirs(WORK, exist_ok=True)
+    logfile = os.path.join(WORK, "test.log")
+    say(f"fresh database {db}: installing {modules} in test mode, tests {tags}; log in {logfile}")
+    cmd = [*odoo_cmd, *odoo_args(db), "-i", modules, "--test-enable", "--test-tags", tags,
+           "--stop-after-init", "--log-level", "test", "--http-port", args.http_port, "--workers", "0",
+           "--max-cron-threads", "0"]
+    started = time.time()
+    tests = failed = 0
+    other_errors = []
+    test_failures = 0
+    with open(logfile, "w", encoding="utf-8") as log, subprocess.Popen(
+        cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1,
+    ) as proc:
+        for line in proc.stdout:
+            log.write(line)
+            if args.verbose or LOG_LEVEL_RE.match(line) or " odoo.tests.stats: " in line \
+                    or line.startswith(("Traceback", "  File", "AssertionError", "odoo.")):
+                sys.stdout.write(line)
+            match = RESULT_RE.search(line)
+            if match:
+                failed = int(match.group(1)) + int(match.group(2))
+                tests = int(match.group(3))
+            elif TEST_FAIL_RE.search(line):
+                test_failures += 1
+            elif LOG_LEVEL_RE.match(line) and " odoo.tests.result: " not in line \
+                    and "At least one test failed" not in line and "Module " not in line:
+                other_errors.append(line.strip())
+        rc = proc.wait()
+    failed = max(failed, test_failures)
+    if not args.keep:
+        drop_db(bindir, db)
+    # An install error or an error logged outside a test is a failure too.
+    if (rc != 0 or other_errors) and failed == 0:
+        failed = 1
+    passed = max(tests - failed, 0)
+    say(f"{tests} tests run in {time.time() - started:.0f}s, Odoo exit code {rc}, "
+        f"{len(other_errors)} error line(s) logged outside tests")
+    print(f"{passed} passed, {failed} failed", flush=True)
+    if tests == 0 and not args.allow_empty:
+        say("no test ran: that counts as a failure")
+        sys.exit(1)
+    sys.exit(1 if failed or rc != 0 else 0)
+
+
+def cmd_stop(_args):
+    bindir = _pg_bindir()
+    if bindir and os.path.isdir(PGDATA):
+        subprocess.run(_as_pg_owner([os.path.join(bindir, "pg_ctl"), "-D", PGDATA, "-m", "fast", "stop"]),
+                       check=False)
+
+
+def cmd_env(_args):
+    """Print shell exports to use this set-up from other scripts (benchmarks)."""
+    odoo_cmd, _env, _bindir = setup()
+    print(f"ODOO_CMD='{' '.join(odoo_cmd)}'")
+    print(f"ODOO_ARGS='--addons-path {addons_path()} --data-dir {os.path.join(WORK, 'data')} "
+          f"--db_host {PGSOCK} --db_port {PGPORT} --db_user {DB_USER}'")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="create the demo database once and serve Odoo on :8069")
+    run.add_argument("odoo_args", nargs=argparse.REMAINDER, help="extra arguments for odoo")
+    run.set_defaults(func=cmd_run)
+    test = sub.add_parser("test", help="run the tests in a fresh database")
+    test.add_argument("--tags", help="Odoo --test-tags (default: /%s)" % MODULE)
+    test.add_argument("--modules", help="modules to install (default: %s)" % MODULE)
+    test.add_argument("--db", help="database name (default: %s)" % TEST_DB)
+    test.add_argument("--http-port", default=os.environ.get("ITSM_TEST_HTTP_PORT", "8169"))
+    test.add_argument("--keep", action="store_true", help="keep the test database")
+    test.add_argument("--allow-empty", action="store_true")
+    test.add_argument("-v", "--verbose", action="store_true", help="echo the whole Odoo log")
+    test.set_defaults(func=cmd_test)
+    sub.add_parser("stop", help="stop the private PostgreSQL").set_defaults(func=cmd_stop)
+    sub.add_parser("env", help="print the set-up as shell variables").set_defaults(func=cmd_env)
+    args = parser.parse_args()
+    args.func(args)
+
+
+if __name__ == "__main__":
+    main()
