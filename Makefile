@@ -24,6 +24,9 @@ lint:  ## ruff and pylint-odoo
 	$(PYTHON) -m pylint --rcfile=.pylintrc --load-plugins=pylint_odoo --disable=all --enable=odoolint \
 		--valid-odoo-versions=18.0 $$(git ls-files '*.py' | grep -v '^tools/' | xargs -n1 dirname | sort -u | grep -v '^\.$$') __init__.py __manifest__.py
 
+pot:  ## regenerate i18n/itsm_service_contract.pot and merge it into i18n/fr.po
+	$(DEVCTL) pot
+
 stop:  ## stop the private PostgreSQL cluster
 	$(DEVCTL) stop
 

@@ -198,14 +198,25 @@ def drop_db(bindir, name):
 
 # ---------------------------------------------------------------- Odoo ----
 def addons_path():
-    """The checkout is the addon: expose it under its technical name."""
+    """The checkout is the addon: expose it under its technical name.
+
+    A folder of links to the checkout's entries rather than one link to the
+    checkout, so that Odoo's walks of the module never enter ``.work/``.
+    """
     holder = os.path.join(WORK, "addons")
-    os.makedirs(holder, exist_ok=True)
-    link = os.path.join(holder, MODULE)
-    if os.path.islink(link) and os.readlink(link) != ROOT:
-        os.unlink(link)
-    if not os.path.lexists(link):
-        os.symlink(ROOT, link)
+    module_dir = os.path.join(holder, MODULE)
+    if os.path.islink(module_dir):
+        os.unlink(module_dir)
+    os.makedirs(module_dir, exist_ok=True)
+    wanted = {name for name in os.listdir(ROOT) if name not in (".work", ".git")}
+    for name in os.listdir(module_dir):
+        link = os.path.join(module_dir, name)
+        if name not in wanted or os.readlink(link) != os.path.join(ROOT, name):
+            os.unlink(link)
+    for name in wanted:
+        link = os.path.join(module_dir, name)
+        if not os.path.lexists(link):
+            os.symlink(os.path.join(ROOT, name), link)
     return holder
 
 
@@ -297,6 +308,24 @@ def cmd_test(args):
     sys.exit(1 if failed or rc != 0 else 0)
 
 
+def cmd_pot(_args):
+    """Regenerate i18n/<module>.pot from a fresh install (and merge it into fr.po)."""
+    odoo_cmd, env, bindir = setup()
+    db = "itsm_pot"
+    drop_db(bindir, db)
+    subprocess.run([*odoo_cmd, *odoo_args(db), "-i", MODULE, "--stop-after-init", "--log-level", "warn"],
+                   env=env, check=True)
+    pot = os.path.join(ROOT, "i18n", f"{MODULE}.pot")
+    subprocess.run([*odoo_cmd, *odoo_args(db), "--i18n-export", pot, "--modules", MODULE,
+                    "--log-level", "warn"], env=env, check=True)
+    drop_db(bindir, db)
+    po = os.path.join(ROOT, "i18n", "fr.po")
+    if os.path.isfile(po) and shutil.which("msgmerge"):
+        subprocess.run(["msgmerge", "--quiet", "--update", "--backup=none", "--no-fuzzy-matching", "--width=120",
+                        po, pot], check=True)
+    say(f"wrote {pot}")
+
+
 def cmd_stop(_args):
     bindir = _pg_bindir()
     if bindir and os.path.isdir(PGDATA):
@@ -327,6 +356,7 @@ def main():
     test.add_argument("--allow-empty", action="store_true")
     test.add_argument("-v", "--verbose", action="store_true", help="echo the whole Odoo log")
     test.set_defaults(func=cmd_test)
+    sub.add_parser("pot", help="regenerate the .pot and merge fr.po").set_defaults(func=cmd_pot)
     sub.add_parser("stop", help="stop the private PostgreSQL").set_defaults(func=cmd_stop)
     sub.add_parser("env", help="print the set-up as shell variables").set_defaults(func=cmd_env)
     args = parser.parse_args()

@@ -1,1 +1,1 @@
-
+from . import itsm_credit_adjust_wizard

@@ -1,0 +1,631 @@
+import logging
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError, ValidationError
+from odoo.tools import float_compare, float_round
+
+from ..rules import add_months
+
+_logger = logging.getLogger(__name__)
+
+HOURS_DIGITS = 2
+# Moves that buy credit: they restart the validity of the contract.
+CREDIT_MOVE_TYPES = ("purchase", "recharge")
+
+
+class ItsmContract(models.Model):
+    _name = "itsm.contract"
+    _description = "Service contract"
+    _inherit = ["mail.thread", "mail.activity.mixin", "portal.mixin"]
+    _order = "date_end desc, id desc"
+    _check_company_auto = True
+
+    name = fields.Char(
+        string="Reference",
+        required=True,
+        copy=False,
+        readonly=True,
+        default=lambda self: self.env._("New"),
+        index="trigram",
+    )
+    title = fields.Char(help="Short description of the contract, e.g. 'Expertise à la demande 2026'.")
+    partner_id = fields.Many2one(
+        "res.partner",
+        string="Client",
+        required=True,
+        tracking=True,
+        index=True,
+        check_company=True,
+        domain="[('is_company', '=', True)]",
+        help="The client company. Its contacts see the contract on the portal.",
+    )
+    company_id = fields.Many2one(
+        "res.company", required=True, index=True, default=lambda self: self.env.company, tracking=True
+    )
+    currency_id = fields.Many2one(related="company_id.currency_id", string="Currency")
+    user_id = fields.Many2one(
+        "res.users",
+        string="Account manager",
+        default=lambda self: self.env.user,
+        tracking=True,
+        check_company=True,
+        domain="[('share', '=', False)]",
+    )
+    contract_type = fields.Selection(
+        [("prepaid", "Prepaid time credit"), ("time_material", "Time and material")],
+        string="Type",
+        required=True,
+        default="prepaid",
+        tracking=True,
+        help="Prepaid: the client buys hours that interventions draw down. "
+        "Time and material: interventions are billed at the end of each month.",
+    )
+    state = fields.Selection(
+        [
+            ("draft", "Draft"),
+            ("active", "Running"),
+            ("grace", "Grace period"),
+            ("expired", "Expired"),
+            ("closed", "Closed"),
+        ],
+        default="draft",
+        required=True,
+        tracking=True,
+        copy=False,
+        index=True,
+        help="Running: the credit can be used. Grace period: the validity is over and the "
+        "remaining credit may only be spent on project work. Expired: the remaining credit was lost.",
+    )
+    date_start = fields.Date(
+        string="Start date", required=True, default=fields.Date.context_today, tracking=True, copy=False
+    )
+    validity_months = fields.Integer(
+        string="Validity (months)",
+        default=12,
+        required=True,
+        tracking=True,
+        help="Validity of the credit, restarted by each purchase or recharge.",
+    )
+    grace_months = fields.Integer(
+        string="Grace period (months)",
+        default=2,
+        required=True,
+        tracking=True,
+        help="Months after the validity end during which the remaining credit may still be spent on projects.",
+    )
+    last_credit_date = fields.Date(
+        string="Last purchase or recharge",
+        compute="_compute_credit_figures",
+        store=True,
+        help="Date of the last purchase or recharge that still stands (cancelled recharges do not count).",
+    )
+    date_end = fields.Date(
+        string="Validity end",
+        compute="_compute_dates",
+        store=True,
+        tracking=True,
+        help="Date of the last purchase or recharge plus the validity.",
+    )
+    grace_end = fields.Date(
+        string="Grace period end",
+        compute="_compute_dates",
+        store=True,
+        tracking=True,
+        help="Validity end plus the grace period.",
+    )
+    credit_hours = fields.Float(
+        string="Hours bought",
+        compute="_compute_credit_figures",
+        store=True,
+        digits=(16, HOURS_DIGITS),
+        help="All hours bought by purchases and recharges, less cancelled ones.",
+    )
+    consumed_hours = fields.Float(
+        string="Hours consumed",
+        compute="_compute_credit_figures",
+        store=True,
+        digits=(16, HOURS_DIGITS),
+        help="Hours drawn by interventions (a positive figure).",
+    )
+    expired_hours = fields.Float(
+        string="Hours expired",
+        compute="_compute_credit_figures",
+        store=True,
+        digits=(16, HOURS_DIGITS),
+        help="Hours lost at the end of the grace period.",
+    )
+    adjusted_hours = fields.Float(
+        string="Hours adjusted",
+        compute="_compute_credit_figures",
+        store=True,
+        digits=(16, HOURS_DIGITS),
+        help="Signed sum of the manual adjustments.",
+    )
+    balance_hours = fields.Float(
+        string="Balance",
+        compute="_compute_credit_figures",
+        store=True,
+        tracking=True,
+        digits=(16, HOURS_DIGITS),
+        help="Signed sum of all the moves of the ledger.",
+    )
+    balance_percent = fields.Float(
+        string="Remaining credit (%)",
+        compute="_compute_balance_percent",
+        help="Balance as a share of the hours bought.",
+    )
+    is_low_balance = fields.Boolean(
+        string="Low balance", compute="_compute_is_low_balance", search="_search_is_low_balance"
+    )
+    is_overdrawn = fields.Boolean(
+        string="Overdrawn", compute="_compute_is_low_balance", search="_search_is_overdrawn"
+    )
+    low_balance_threshold = fields.Float(
+        string="Low balance threshold (h)",
+        default=7.0,
+        tracking=True,
+        help="Under this balance, the account manager gets an activity and the client an email "
+        "offering a recharge (once, until the next recharge).",
+    )
+    low_balance_notified = fields.Boolean(
+        copy=False,
+        readonly=True,
+        help="Set when the low-balance notice was sent; cleared when the balance goes back above the threshold.",
+    )
+    overdraft_policy = fields.Selection(
+        [("block", "Refuse the intervention"), ("allow", "Allow an overdraft")],
+        default="block",
+        required=True,
+        tracking=True,
+        help="What happens when an intervention would draw more hours than the balance.",
+    )
+    hourly_rate = fields.Monetary(
+        currency_field="currency_id", tracking=True, help="Price of an hour (time and material, troubleshooting)."
+    )
+    day_rate = fields.Monetary(currency_field="currency_id", tracking=True, help="Price of a day on site.")
+    calendar_id = fields.Many2one(
+        "resource.calendar",
+        string="Working calendar",
+        default=lambda self: self.env.company.resource_calendar_id,
+        check_company=True,
+        help="Working hours of the contract: work outside them is surcharged (non-working hours).",
+    )
+    credit_move_ids = fields.One2many("itsm.credit.move", "contract_id", string="Ledger")
+    sale_order_ids = fields.One2many("sale.order", "itsm_contract_id", string="Sales orders")
+    sale_order_count = fields.Integer(compute="_compute_sale_order_count", string="Quotations and orders")
+    amendment_count = fields.Integer(
+        string="Amendments",
+        compute="_compute_credit_figures",
+        store=True,
+        help="Number of recharges (amendments) still standing.",
+    )
+    package_product_id = fields.Many2one(
+        "product.product",
+        string="Credit package",
+        check_company=True,
+        domain="[('itsm_is_credit_package', '=', True)]",
+        help="Package proposed by the Recharge button; by default the last package sold.",
+    )
+    note = fields.Html(string="Notes")
+
+    _sql_constraints = [
+        ("name_company_uniq", "unique(name, company_id)", "The contract reference must be unique per company."),
+    ]
+
+    # ------------------------------------------------------------ compute
+    @api.depends("credit_move_ids.hours", "credit_move_ids.move_type", "credit_move_ids.date",
+                 "credit_move_ids.reversal_move_id")
+    def _compute_credit_figures(self):
+        """Sum the ledger in SQL: a constant number of queries whatever its length."""
+        sums = {}
+        last_dates = {}
+        amendments = {}
+        contracts = self.filtered("id")
+        if contracts:
+            Move = self.env["itsm.credit.move"]
+            for contract, move_type, hours in Move._read_group(
+                [("contract_id", "in", contracts.ids)], ["contract_id", "move_type"], ["hours:sum"]
+            ):
+                sums[contract.id, move_type] = hours
+            standing = [
+                ("contract_id", "in", contracts.ids),
+                ("move_type", "in", CREDIT_MOVE_TYPES),
+                ("hours", ">", 0),
+                ("reversal_move_id", "=", False),
+            ]
+            for contract, move_type, last_date, count in Move._read_group(
+                standing, ["contract_id", "move_type"], ["date:max", "__count"]
+            ):
+                previous = last_dates.get(contract.id)
+                last_dates[contract.id] = max(previous, last_date) if previous else last_date
+                if move_type == "recharge":
+                    amendments[contract.id] = count
+        for contract in self:
+            key = contract.id
+            bought = sums.get((key, "purchase"), 0.0) + sums.get((key, "recharge"), 0.0)
+            consumed = -sums.get((key, "consumption"), 0.0)
+            expired = -sums.get((key, "expiry"), 0.0)
+            adjusted = sums.get((key, "adjustment"), 0.0)
+            contract.credit_hours = float_round(bought, HOURS_DIGITS)
+            contract.consumed_hours = float_round(consumed, HOURS_DIGITS)
+            contract.expired_hours = float_round(expired, HOURS_DIGITS)
+            contract.adjusted_hours = float_round(adjusted, HOURS_DIGITS)
+            contract.balance_hours = float_round(bought - consumed - expired + adjusted, HOURS_DIGITS)
+            contract.last_credit_date = last_dates.get(key, False)
+            contract.amendment_count = amendments.get(key, 0)
+
+    @api.depends("date_start", "last_credit_date", "validity_months", "grace_months")
+    def _compute_dates(self):
+        for contract in self:
+            origin = contract.last_credit_date or contract.date_start
+            if not origin:
+                contract.date_end = contract.grace_end = False
+                continue
+            contract.date_end = add_months(origin, contract.validity_months)
+            contract.grace_end = add_months(contract.date_end, contract.grace_months)
+
+    @api.depends("balance_hours", "credit_hours")
+    def _compute_balance_percent(self):
+        for contract in self:
+            if contract.credit_hours > 0:
+                contract.balance_percent = max(0.0, min(100.0, 100.0 * contract.balance_hours / contract.credit_hours))
+            else:
+                contract.balance_percent = 0.0
+
+    @api.depends("balance_hours", "low_balance_threshold", "contract_type")
+    def _compute_is_low_balance(self):
+        for contract in self:
+            prepaid = contract.contract_type == "prepaid"
+            contract.is_low_balance = prepaid and contract.balance_hours < contract.low_balance_threshold
+            contract.is_overdrawn = prepaid and contract.balance_hours < 0
+
+    def _search_is_low_balance(self, operator, value):
+        if operator not in ("=", "!=") or not isinstance(value, bool):
+            raise UserError(self.env._("Operation not supported"))
+        # Compares two columns of the same row: the ORM has no domain for that.
+        self.flush_model(["contract_type", "balance_hours", "low_balance_threshold"])
+        self.env.cr.execute(
+            "SELECT id FROM itsm_contract WHERE contract_type = %s AND balance_hours < low_balance_threshold",
+            ["prepaid"],
+        )
+        low_ids = [row[0] for row in self.env.cr.fetchall()]
+        positive = (operator == "=") == value
+        return [("id", "in" if positive else "not in", low_ids)]
+
+    def _search_is_overdrawn(self, operator, value):
+        if operator not in ("=", "!=") or not isinstance(value, bool):
+            raise UserError(self.env._("Operation not supported"))
+        positive = (operator == "=") == value
+        domain = [("contract_type", "=", "prepaid"), ("balance_hours", "<", 0)]
+        return domain if positive else ["!", "&", *domain]
+
+    def _compute_sale_order_count(self):
+        counts = dict(
+            self.env["sale.order"]._read_group([("itsm_contract_id", "in", self.ids)], ["itsm_contract_id"], ["__count"])
+        )
+        for contract in self:
+            contract.sale_order_count = counts.get(contract, 0)
+
+    def _compute_access_url(self):
+        super()._compute_access_url()
+        for contract in self:
+            contract.access_url = f"/my/contracts/{contract.id}"
+
+    # ------------------------------------------------------------ constraints
+    @api.constrains("validity_months", "grace_months", "low_balance_threshold")
+    def _check_durations(self):
+        for contract in self:
+            if contract.validity_months <= 0:
+                raise ValidationError(
+                    self.env._("Contract %(name)s: the validity must be at least one month (got %(months)s).",
+                               name=contract.name, months=contract.validity_months)
+                )
+            if contract.grace_months < 0:
+                raise ValidationError(
+                    self.env._("Contract %(name)s: the grace period cannot be negative (got %(months)s months).",
+                               name=contract.name, months=contract.grace_months)
+                )
+            if contract.low_balance_threshold < 0:
+                raise ValidationError(
+                    self.env._("Contract %(name)s: the low balance threshold cannot be negative (got %(hours)s h).",
+                               name=contract.name, hours=contract.low_balance_threshold)
+                )
+
+    @api.constrains("date_start", "date_end")
+    def _check_dates(self):
+        for contract in self:
+            if contract.date_start and contract.date_end and contract.date_end < contract.date_start:
+                raise ValidationError(
+                    self.env._(
+                        "Contract %(name)s: the validity end (%(end)s) cannot precede the start date (%(start)s).",
+                        name=contract.name, end=contract.date_end, start=contract.date_start,
+                    )
+                )
+
+    # ------------------------------------------------------------ CRUD
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            if not vals.get("partner_id", self.default_get(["partner_id"]).get("partner_id")):
+                raise ValidationError(self.env._("A service contract needs a client: choose the client company."))
+            if vals.get("name", self.env._("New")) == self.env._("New") or not vals.get("name"):
+                company = self.env["res.company"].browse(vals.get("company_id")) or self.env.company
+                vals["name"] = self.env["ir.sequence"].with_company(company).next_by_code("itsm.contract") or "/"
+        return super().create(vals_list)
+
+    def unlink(self):
+        self.check_access("unlink")
+        for contract in self:
+            if contract.credit_move_ids:
+                raise UserError(
+                    self.env._("Contract %(name)s has a credit ledger and cannot be deleted: close it instead.",
+                               name=contract.name)
+                )
+        return super().unlink()
+
+    def _compute_display_name(self):
+        for contract in self:
+            label = contract.name or ""
+            if contract.partner_id:
+                label = f"{label} - {contract.partner_id.name}"
+            contract.display_name = label
+
+    # ------------------------------------------------------------ ledger
+    def _lock_for_update(self):
+        """Serialize every change of balance on these contracts.
+
+        The row lock is held until the transaction ends, so two technicians
+        drawing on the same contract at once check and post one after the
+        other: the balance they check is the one they change.
+        """
+        if self.ids:
+            self.env.cr.execute(
+                "SELECT id FROM itsm_contract WHERE id IN %s ORDER BY id FOR UPDATE", [tuple(self.ids)]
+            )
+
+    def _post_credit_moves(self, vals_list):
+        """Post ledger moves (internal use: the callers check the rights)."""
+        moves = self.env["itsm.credit.move"].sudo().with_context(itsm_ledger_post=True).create(vals_list)
+        moves.contract_id._notify_low_balance()
+        return moves
+
+    def _check_can_consume(self, hours, is_project=False):
+        """Refuse a draw of ``hours`` the contract does not allow.
+
+        Called by the timesheet code before it posts a consumption move,
+        with the contract row locked.
+        """
+        for contract in self:
+            if contract.contract_type != "prepaid":
+                continue
+            if contract.state in ("draft", "closed", "expired"):
+                raise UserError(
+                    self.env._(
+                        "Contract %(name)s is %(state)s: no hours can be drawn from it.",
+                        name=contract.name,
+                        state=dict(contract._fields["state"]._description_selection(self.env))[contract.state],
+                    )
+                )
+            if contract.state == "grace" and not is_project:
+                raise UserError(
+                    self.env._(
+                        "Contract %(name)s is in its grace period since %(date)s: only project work may still "
+                        "draw on its remaining %(balance).2f h. Flag the intervention as project work or "
+                        "recharge the contract.",
+                        name=contract.name, date=contract.date_end, balance=contract.balance_hours,
+                    )
+                )
+            if (
+                contract.overdraft_policy == "block"
+                and float_compare(contract.balance_hours - hours, 0.0, precision_digits=HOURS_DIGITS) < 0
+            ):
+                raise UserError(
+                    self.env._(
+                        "Contract %(name)s has %(balance).2f h left: drawing %(hours).2f h would overdraw it. "
+                        "Recharge the contract or allow overdrafts on it.",
+                        name=contract.name, balance=contract.balance_hours, hours=hours,
+                    )
+                )
+        return True
+
+    def _consume(self, hours, name, date=None, is_project=False, timesheet=None):
+        """Draw ``hours`` from the credit: lock, check, post one consumption move."""
+        self.ensure_one()
+        if hours <= 0:
+            raise UserError(
+                self.env._("An intervention must draw a positive number of hours from %(name)s (got %(hours).2f h).",
+                           name=self.name, hours=hours)
+            )
+        self._lock_for_update()
+        self.invalidate_recordset(["balance_hours", "state"])
+        self._check_can_consume(hours, is_project=is_project)
+        return self._post_credit_moves(
+            [
+                {
+                    "contract_id": self.id,
+                    "date": date or fields.Date.context_today(self),
+                    "move_type": "consumption",
+                    "hours": -hours,
+                    "name": name,
+                    "timesheet_id": timesheet.id if timesheet else False,
+                }
+            ]
+        )
+
+    def _notify_low_balance(self):
+        """Tell the account manager (activity) and the client (email) once."""
+        template = self.env.ref("itsm_service_contract.mail_template_low_balance", raise_if_not_found=False)
+        for contract in self.sudo():
+            if contract.contract_type != "prepaid" or contract.state not in ("active", "grace"):
+                continue
+            low = contract.balance_hours < contract.low_balance_threshold
+            if not low:
+                if contract.low_balance_notified:
+                    contract.low_balance_notified = False
+                continue
+            if contract.low_balance_notified:
+                continue
+            contract.low_balance_notified = True
+            contract.activity_schedule(
+                "itsm_service_contract.mail_activity_low_balance",
+                user_id=(contract.user_id or self.env.user).id,
+                note=self.env._(
+                    "The balance of %(name)s is %(balance).2f h, under the threshold of %(threshold).2f h: "
+                    "offer the client a recharge.",
+                    name=contract.name, balance=contract.balance_hours, threshold=contract.low_balance_threshold,
+                ),
+            )
+            if template and contract.partner_id.email:
+                contract.message_post_with_source(template, subtype_xmlid="mail.mt_comment")
+
+    # ------------------------------------------------------------ actions
+    def action_activate(self):
+        for contract in self:
+            if contract.state != "draft":
+                raise UserError(self.env._("Contract %(name)s is not a draft.", name=contract.name))
+        self.write({"state": "active"})
+
+    def action_close(self):
+        self.write({"state": "closed"})
+
+    def action_reopen(self):
+        for contract in self:
+            if contract.state != "closed":
+                raise UserError(self.env._("Contract %(name)s is not closed.", name=contract.name))
+            contract.state = contract._state_for_today()
+
+    def _state_for_today(self):
+        self.ensure_one()
+        today = fields.Date.context_today(self)
+        if self.date_end and today > self.date_end:
+            return "grace" if self.grace_end and today <= self.grace_end else "expired"
+        return "active"
+
+    def _check_can_recharge(self):
+        for contract in self:
+            if contract.state == "closed":
+                raise UserError(
+                    self.env._("Contract %(name)s is closed: it cannot be recharged.", name=contract.name)
+                )
+            if contract.contract_type != "prepaid":
+                raise UserError(
+                    self.env._("Contract %(name)s is not a prepaid contract: it has no credit to recharge.",
+                               name=contract.name)
+                )
+
+    def _default_package(self):
+        self.ensure_one()
+        if self.package_product_id:
+            return self.package_product_id
+        last = self.credit_move_ids.filtered(lambda m: m.sale_order_line_id and m.hours > 0).sorted("id")[-1:]
+        if last:
+            return last.sale_order_line_id.product_id
+        return self.env.ref("itsm_service_contract.product_credit_annual", raise_if_not_found=False)
+
+    def _next_amendment_number(self):
+        self.ensure_one()
+        return self.amendment_count + 1
+
+    def action_recharge(self):
+        """Prepare the draft quotation of a recharge (an amendment to the contract)."""
+        self.ensure_one()
+        self._check_can_recharge()
+        product = self._default_package()
+        order_lines = []
+        if product:
+            order_lines.append((0, 0, {"product_id": product.id, "product_uom_qty": 1.0}))
+        order = self.env["sale.order"].create(
+            {
+                "partner_id": self.partner_id.id,
+                "company_id": self.company_id.id,
+                # Whoever prepares the amendment is its salesperson (sales record rules follow).
+                "user_id": self.env.user.id,
+                "itsm_contract_id": self.id,
+                "order_line": order_lines,
+            }
+        )
+        self.message_post(
+            body=self.env._("Recharge quotation %(order)s prepared.", order=order._get_html_link())
+        )
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "sale.order",
+            "res_id": order.id,
+            "view_mode": "form",
+            "target": "current",
+        }
+
+    def action_view_sale_orders(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("sale.action_orders")
+        action.update(
+            {
+                "domain": [("itsm_contract_id", "=", self.id)],
+                "context": {"default_itsm_contract_id": self.id, "default_partner_id": self.partner_id.id},
+            }
+        )
+        return action
+
+    def action_view_credit_moves(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("itsm_service_contract.action_itsm_credit_move")
+        action.update({"domain": [("contract_id", "=", self.id)], "context": {"default_contract_id": self.id}})
+        return action
+
+    def action_open_adjustment(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Adjust the credit"),
+            "res_model": "itsm.credit.adjust.wizard",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_contract_id": self.id},
+        }
+
+    # ------------------------------------------------------------ cron
+    @api.model
+    def _cron_update_states(self):
+        """Move contracts into grace then expiry as their dates pass.
+
+        Idempotent: a contract changes state once, and the expiry move is
+        posted when it leaves the grace period, so a second run posts nothing.
+        """
+        today = fields.Date.context_today(self)
+        to_grace = self.search([("state", "=", "active"), ("date_end", "<", today)])
+        for contract in to_grace:
+            contract.state = "grace"
+            contract.message_post(
+                body=self.env._(
+                    "The validity ended on %(date)s: the remaining %(balance).2f h may only be spent on "
+                    "project work until %(grace)s.",
+                    date=contract.date_end, balance=contract.balance_hours, grace=contract.grace_end,
+                )
+            )
+        to_expire = self.search([("state", "=", "grace"), ("grace_end", "<", today)])
+        to_expire._expire(today)
+        return True
+
+    def _expire(self, date):
+        for contract in self:
+            contract._lock_for_update()
+            contract.invalidate_recordset(["balance_hours"])
+            remaining = contract.balance_hours
+            if contract.contract_type == "prepaid" and float_compare(remaining, 0.0, precision_digits=2) > 0:
+                self._post_credit_moves(
+                    [
+                        {
+                            "contract_id": contract.id,
+                            "date": date,
+                            "move_type": "expiry",
+                            "hours": -remaining,
+                            "name": self.env._("Credit expired at the end of the grace period (%(date)s)",
+                                               date=contract.grace_end),
+                        }
+                    ]
+                )
+            contract.state = "expired"
+            contract.message_post(
+                body=self.env._("The grace period ended on %(date)s: %(hours).2f h expired.",
+                                date=contract.grace_end, hours=max(remaining, 0.0))
+            )

@@ -1,0 +1,142 @@
+from odoo import api, fields, models
+from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.tools import float_is_zero
+
+# Fields that define what a move did to the balance: never rewritten in place.
+LEDGER_FIELDS = {"contract_id", "date", "move_type", "hours", "sale_order_line_id", "timesheet_id", "reversed_move_id"}
+
+
+class ItsmCreditMove(models.Model):
+    _name = "itsm.credit.move"
+    _description = "Credit ledger move"
+    _order = "date desc, id desc"
+    _check_company_auto = True
+
+    contract_id = fields.Many2one(
+        "itsm.contract", string="Contract", required=True, index=True, ondelete="restrict", check_company=True
+    )
+    company_id = fields.Many2one(related="contract_id.company_id", store=True, index=True)
+    partner_id = fields.Many2one(related="contract_id.partner_id", string="Client", store=True, index=True)
+    date = fields.Date(required=True, default=fields.Date.context_today, index=True)
+    move_type = fields.Selection(
+        [
+            ("purchase", "Purchase"),
+            ("recharge", "Recharge (amendment)"),
+            ("consumption", "Consumption"),
+            ("expiry", "Expiry"),
+            ("adjustment", "Adjustment"),
+        ],
+        string="Type",
+        required=True,
+        index=True,
+    )
+    hours = fields.Float(
+        required=True, digits=(16, 2), help="Signed hours: positive adds credit, negative draws it."
+    )
+    name = fields.Char(string="Description", required=True)
+    reason = fields.Text(help="Why the credit was adjusted by hand (required for adjustments).")
+    sale_order_line_id = fields.Many2one(
+        "sale.order.line", string="Sales order line", index="btree_not_null", ondelete="restrict", copy=False
+    )
+    sale_order_id = fields.Many2one(related="sale_order_line_id.order_id", string="Sales order", store=True)
+    timesheet_id = fields.Many2one(
+        "account.analytic.line", string="Intervention", index="btree_not_null", ondelete="set null", copy=False
+    )
+    user_id = fields.Many2one("res.users", string="Posted by", default=lambda self: self.env.user, readonly=True)
+    reversed_move_id = fields.Many2one(
+        "itsm.credit.move", string="Reverses", index="btree_not_null", readonly=True, copy=False,
+        help="The move this one cancels.",
+    )
+    reversal_move_id = fields.Many2one(
+        "itsm.credit.move", string="Reversed by", readonly=True, copy=False, index="btree_not_null",
+        help="The move that cancels this one.",
+    )
+
+    @api.constrains("move_type", "hours", "reason", "reversed_move_id")
+    def _check_sign(self):
+        for move in self:
+            label = dict(move._fields["move_type"]._description_selection(self.env))[move.move_type]
+            if move.move_type == "adjustment":
+                if float_is_zero(move.hours, precision_digits=2):
+                    raise ValidationError(self.env._("An adjustment of zero hours changes nothing."))
+                if not (move.reason or "").strip():
+                    raise ValidationError(
+                        self.env._("An adjustment of %(hours).2f h on %(contract)s needs a reason.",
+                                   hours=move.hours, contract=move.contract_id.name)
+                    )
+                continue
+            positive = move.move_type in ("purchase", "recharge")
+            if move.reversed_move_id:
+                positive = not positive
+            if positive and move.hours <= 0:
+                raise ValidationError(
+                    self.env._("A %(type)s move must add hours (got %(hours).2f h on %(contract)s).",
+                               type=label, hours=move.hours, contract=move.contract_id.name)
+                )
+            if not positive and move.hours > 0:
+                raise ValidationError(
+                    self.env._("A %(type)s move must draw hours (got %(hours).2f h on %(contract)s).",
+                               type=label, hours=move.hours, contract=move.contract_id.name)
+                )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        internal = self.env.context.get("itsm_ledger_post")
+        if not internal:
+            for vals in vals_list:
+                if vals.get("move_type") != "adjustment":
+                    raise UserError(
+                        self.env._(
+                            "Only adjustments can be entered by hand: purchases and recharges come from confirmed "
+                            "sales orders, consumption from interventions, expiry from the scheduled action."
+                        )
+                    )
+            if not self.env.user.has_group("itsm_service_contract.group_itsm_account_manager"):
+                raise AccessError(self.env._("Only account managers may adjust a contract's credit."))
+            contracts = self.env["itsm.contract"].browse({vals["contract_id"] for vals in vals_list})
+            for contract in contracts:
+                if contract.state == "closed":
+                    raise UserError(
+                        self.env._("Contract %(name)s is closed: its ledger can no longer change.",
+                                   name=contract.name)
+                    )
+            contracts._lock_for_update()
+        moves = super().create(vals_list)
+        if not internal:
+            moves.contract_id._notify_low_balance()
+        return moves
+
+    def write(self, vals):
+        if LEDGER_FIELDS.intersection(vals) and not self.env.context.get("itsm_ledger_post"):
+            raise UserError(
+                self.env._("A ledger move is never rewritten: post an adjustment or a reversal instead.")
+            )
+        return super().write(vals)
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_never(self):
+        if not self.env.context.get("itsm_ledger_post"):
+            raise UserError(self.env._("A ledger move is never deleted: post an adjustment or a reversal instead."))
+
+    def _reverse(self, name):
+        """Cancel these moves by posting opposite ones (the ledger keeps both)."""
+        reversals = self.env["itsm.credit.move"]
+        for move in self:
+            if move.reversal_move_id:
+                raise UserError(self.env._("Move %(name)s is already reversed.", name=move.name))
+            reversal = move.contract_id._post_credit_moves([move._prepare_reversal(name)])
+            move.sudo().with_context(itsm_ledger_post=True).reversal_move_id = reversal
+            reversals |= reversal
+        return reversals
+
+    def _prepare_reversal(self, name):
+        self.ensure_one()
+        return {
+            "contract_id": self.contract_id.id,
+            "date": fields.Date.context_today(self),
+            "move_type": self.move_type,
+            "hours": -self.hours,
+            "name": name,
+            "sale_order_line_id": self.sale_order_line_id.id,
+            "reversed_move_id": self.id,
+        }
