@@ -22,6 +22,8 @@
         "data/ir_cron_data.xml",
         "views/itsm_contract_views.xml",
         "views/itsm_credit_move_views.xml",
+        "views/account_analytic_line_views.xml",
+        "views/helpdesk_ticket_views.xml",
         "views/product_template_views.xml",
         "views/res_partner_views.xml",
         "views/sale_order_views.xml",

@@ -190,7 +190,42 @@ class ItsmContract(models.Model):
         check_company=True,
         help="Working hours of the contract: work outside them is surcharged (non-working hours).",
     )
+    # Rules of the consumption (seed 000, "Comptabilisation de la consommation du crédit-temps").
+    remote_rounding_minutes = fields.Integer(
+        string="Rounding step (min)",
+        default=15,
+        tracking=True,
+        help="Remote and on-site hourly time is counted in steps of this many minutes; any started step counts.",
+    )
+    onsite_day_hours = fields.Float(
+        string="On-site day (h)", default=7.0, tracking=True, help="Hours counted for a full day on site."
+    )
+    onsite_half_day_hours = fields.Float(
+        string="On-site half day (h)", default=4.0, tracking=True, help="Hours counted for a half day on site."
+    )
+    urgent_delay_hours = fields.Integer(
+        string="Urgency delay (h)",
+        default=48,
+        tracking=True,
+        help="An on-site intervention started less than this many hours after the client's request is urgent.",
+    )
+    urgent_surcharge = fields.Float(string="Urgency surcharge (%)", default=50.0, tracking=True)
+    nho_surcharge = fields.Float(
+        string="Non-working hours surcharge (%)",
+        default=50.0,
+        tracking=True,
+        help="Surcharge on the hours worked outside the working calendar (evenings, week-ends, public holidays).",
+    )
+    surcharge_combination = fields.Selection(
+        [("add", "Add the surcharges"), ("multiply", "Multiply the surcharges")],
+        default="add",
+        required=True,
+        tracking=True,
+        help="Add: urgent work in non-working hours costs +50 % +50 % = +100 %. Multiply: x1.5 x1.5 = x2.25.",
+    )
+    timesheet_ids = fields.One2many("account.analytic.line", "itsm_contract_id", string="Interventions")
     credit_move_ids = fields.One2many("itsm.credit.move", "contract_id", string="Ledger")
+    timesheet_count = fields.Integer(compute="_compute_timesheet_count", string="Intervention count")
     sale_order_ids = fields.One2many("sale.order", "itsm_contract_id", string="Sales orders")
     sale_order_count = fields.Integer(compute="_compute_sale_order_count", string="Quotations and orders")
     amendment_count = fields.Integer(
@@ -306,15 +341,37 @@ class ItsmContract(models.Model):
         for contract in self:
             contract.sale_order_count = counts.get(contract, 0)
 
+    def _compute_timesheet_count(self):
+        counts = dict(
+            self.env["account.analytic.line"]._read_group(
+                [("itsm_contract_id", "in", self.ids)], ["itsm_contract_id"], ["__count"]
+            )
+        )
+        for contract in self:
+            contract.timesheet_count = counts.get(contract, 0)
+
     def _compute_access_url(self):
         super()._compute_access_url()
         for contract in self:
             contract.access_url = f"/my/contracts/{contract.id}"
 
     # ------------------------------------------------------------ constraints
-    @api.constrains("validity_months", "grace_months", "low_balance_threshold")
+    @api.constrains(
+        "validity_months", "grace_months", "low_balance_threshold", "remote_rounding_minutes", "onsite_day_hours",
+        "onsite_half_day_hours", "urgent_delay_hours", "urgent_surcharge", "nho_surcharge",
+    )
     def _check_durations(self):
         for contract in self:
+            if contract.remote_rounding_minutes <= 0 or contract.onsite_day_hours <= 0 \
+                    or contract.onsite_half_day_hours <= 0 or contract.urgent_delay_hours < 0:
+                raise ValidationError(
+                    self.env._("Contract %(name)s: the rounding step, the on-site day and half day must be positive "
+                               "and the urgency delay cannot be negative.", name=contract.name)
+                )
+            if contract.urgent_surcharge < 0 or contract.nho_surcharge < 0:
+                raise ValidationError(
+                    self.env._("Contract %(name)s: a surcharge cannot be negative.", name=contract.name)
+                )
             if contract.validity_months <= 0:
                 raise ValidationError(
                     self.env._("Contract %(name)s: the validity must be at least one month (got %(months)s).",
@@ -369,6 +426,24 @@ class ItsmContract(models.Model):
             if contract.partner_id:
                 label = f"{label} - {contract.partner_id.name}"
             contract.display_name = label
+
+    @api.model
+    def _running_contracts(self, clients):
+        """The contract each client's work is counted on, by (client id, company id).
+
+        Running contracts first (active, then grace), prepaid before time and
+        material, the most recent first: one query for the whole batch.
+        """
+        result = {}
+        if not clients:
+            return result
+        order = {"active": 0, "grace": 1}
+        found = self.sudo().search(
+            [("partner_id", "in", clients.ids), ("state", "in", ("active", "grace"))], order="date_end desc, id desc"
+        )
+        for contract in found.sorted(lambda c: (order[c.state], c.contract_type != "prepaid")):
+            result.setdefault((contract.partner_id.id, contract.company_id.id), contract.with_env(self.env))
+        return result
 
     # ------------------------------------------------------------ ledger
     def _lock_for_update(self):
@@ -564,6 +639,13 @@ class ItsmContract(models.Model):
                 "context": {"default_itsm_contract_id": self.id, "default_partner_id": self.partner_id.id},
             }
         )
+        return action
+
+    def action_view_interventions(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("itsm_service_contract.action_itsm_interventions")
+        action["domain"] = [("itsm_contract_id", "=", self.id)]
+        action["context"] = {"default_itsm_contract_id": self.id}
         return action
 
     def action_view_credit_moves(self):

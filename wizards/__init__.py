@@ -1,1 +1,2 @@
 from . import itsm_credit_adjust_wizard
+from . import hr_timesheet_switch

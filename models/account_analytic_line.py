@@ -1,0 +1,333 @@
+from collections import defaultdict
+from datetime import timedelta
+
+import pytz
+
+from odoo import api, fields, models
+from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.tools import float_compare, float_round
+
+from .. import rules
+
+# Fields whose change changes what an intervention costs the client.
+CREDIT_FIELDS = {
+    "unit_amount", "date_time", "date", "itsm_contract_id", "itsm_mode", "itsm_onsite_span", "itsm_is_project",
+    "itsm_is_urgent", "ticket_id",
+}
+
+
+class AccountAnalyticLine(models.Model):
+    _inherit = "account.analytic.line"
+
+    itsm_contract_id = fields.Many2one(
+        "itsm.contract",
+        string="Service contract",
+        compute="_compute_itsm_contract_id",
+        store=True,
+        readonly=False,
+        index="btree_not_null",
+        domain="[('partner_id', '=', itsm_client_id), ('state', 'in', ('active', 'grace'))]",
+        help="The contract this intervention is counted on: by default the running contract of the ticket's client.",
+    )
+    itsm_client_id = fields.Many2one(
+        related="ticket_id.partner_id.commercial_partner_id", string="Client company"
+    )
+    itsm_contract_type = fields.Selection(related="itsm_contract_id.contract_type", string="Contract type")
+    itsm_mode = fields.Selection(
+        [("remote", "Remote"), ("onsite", "On site")], string="Mode", default="remote", required=True
+    )
+    itsm_onsite_span = fields.Selection(
+        [("hours", "Hours"), ("half_day", "Half day"), ("full_day", "Full day")],
+        string="On-site span",
+        default="hours",
+        required=True,
+        help="Hours: counted like remote time. Half day and full day: counted as the contract says (4 h and 7 h).",
+    )
+    itsm_is_project = fields.Boolean(
+        string="Project work",
+        help="Project work is the only kind that may still draw on a contract in its grace period.",
+    )
+    itsm_is_urgent = fields.Boolean(
+        string="Urgent",
+        compute="_compute_itsm_is_urgent",
+        store=True,
+        readonly=False,
+        help="On site and started less than the contract's urgency delay (48 h) after the client's request. "
+        "An account manager may override it.",
+    )
+    itsm_counted_hours = fields.Float(
+        string="Counted hours",
+        compute="_compute_itsm_credit",
+        store=True,
+        digits=(16, 2),
+        help="Duration as the contract counts it: rounded up to the quarter hour, or the day / half day.",
+    )
+    itsm_nho_hours = fields.Float(
+        string="Non-working hours",
+        compute="_compute_itsm_credit",
+        store=True,
+        digits=(16, 2),
+        help="Counted hours that fall outside the contract's working calendar (public holidays included).",
+    )
+    itsm_credit_hours = fields.Float(
+        string="Credit hours",
+        compute="_compute_itsm_credit",
+        store=True,
+        digits=(16, 2),
+        help="Hours drawn from the credit (prepaid) or billed (time and material), surcharges included.",
+    )
+    itsm_surcharge_detail = fields.Char(
+        string="How it is counted",
+        compute="_compute_itsm_credit",
+        store=True,
+        help="How the credit hours were obtained from the time spent.",
+    )
+    itsm_credit_move_ids = fields.One2many("itsm.credit.move", "timesheet_id", string="Credit moves")
+
+    # ------------------------------------------------------------ compute
+    @api.depends("ticket_id.itsm_contract_id", "ticket_id.partner_id")
+    def _compute_itsm_contract_id(self):
+        for line in self:
+            if not line.ticket_id:
+                if line.itsm_contract_id:
+                    continue
+                line.itsm_contract_id = False
+                continue
+            current = line.itsm_contract_id
+            if current and current.partner_id == line.ticket_id.partner_id.commercial_partner_id:
+                continue
+            line.itsm_contract_id = line.ticket_id.itsm_contract_id
+
+    @api.depends("itsm_mode", "date_time", "ticket_id.itsm_request_date", "ticket_id.create_date", "itsm_contract_id")
+    def _compute_itsm_is_urgent(self):
+        for line in self:
+            request = line.ticket_id.itsm_request_date or line.ticket_id.create_date
+            contract = line.itsm_contract_id
+            line.itsm_is_urgent = bool(
+                contract and request and line.date_time
+                and rules.is_urgent(line.itsm_mode, line.date_time, request, contract.urgent_delay_hours)
+            )
+
+    # The contract's parameters are deliberately not dependencies: changing a
+    # contract's rules applies to new and edited interventions, it does not
+    # rewrite the cost of past ones (their moves are in the ledger).
+    @api.depends("unit_amount", "date_time", "itsm_contract_id", "itsm_mode", "itsm_onsite_span", "itsm_is_urgent")
+    def _compute_itsm_credit(self):
+        lines = self.filtered(lambda line: line.itsm_contract_id and line.date_time)
+        (self - lines).update(
+            {"itsm_counted_hours": 0.0, "itsm_nho_hours": 0.0, "itsm_credit_hours": 0.0, "itsm_surcharge_detail": False}
+        )
+        intervals = lines._itsm_working_intervals()
+        for line in lines:
+            contract = line.itsm_contract_id
+            # Written for the client, who reads it on statements and on the portal.
+            lang = contract.partner_id.lang or self.env.lang or "en_US"
+            raw = line.unit_amount
+            if raw < 0 or (line.itsm_mode == "remote" and line.itsm_onsite_span != "hours"):
+                # Refused by _check_itsm_line with a clear message; compute nothing meanwhile.
+                line.update({"itsm_counted_hours": 0.0, "itsm_nho_hours": 0.0, "itsm_credit_hours": 0.0,
+                             "itsm_surcharge_detail": False})
+                continue
+            span = line.itsm_onsite_span if line.itsm_mode == "onsite" else "hours"
+            counted = rules.counted_hours(
+                raw, line.itsm_mode, span, contract.remote_rounding_minutes,
+                contract.onsite_day_hours, contract.onsite_half_day_hours,
+            )
+            start = line.date_time
+            end = start + timedelta(hours=raw)
+            nho = rules.nho_share(counted, start, end, intervals.get(contract.calendar_id.id, ()), span)
+            credit = rules.credit_hours(
+                counted, nho, line.itsm_is_urgent, contract.urgent_surcharge, contract.nho_surcharge,
+                contract.surcharge_combination,
+            )
+            line.itsm_counted_hours = counted
+            line.itsm_nho_hours = nho
+            line.itsm_credit_hours = float_round(credit, precision_digits=2)
+            line.itsm_surcharge_detail = rules.explain(
+                raw, counted, nho, line.itsm_is_urgent, credit, line.itsm_mode, span,
+                contract.remote_rounding_minutes, contract.urgent_surcharge, contract.nho_surcharge,
+                contract.surcharge_combination, lang=lang,
+            )
+
+    def _itsm_working_intervals(self):
+        """Working intervals (naive UTC) of each calendar over the span of these lines.
+
+        One computation per calendar for the whole batch, whatever its size:
+        the calendar's attendances minus its global leaves (public holidays).
+        A line without calendar has no working interval: all of it is NHO.
+        """
+        result = {}
+        by_calendar = defaultdict(list)
+        for line in self:
+            calendar = line.itsm_contract_id.calendar_id
+            if calendar:
+                by_calendar[calendar].append(line)
+        for calendar, lines in by_calendar.items():
+            start = min(line.date_time for line in lines) - timedelta(days=1)
+            end = max(line.date_time + timedelta(hours=max(line.unit_amount, 0)) for line in lines) + timedelta(days=1)
+            work = calendar._work_intervals_batch(pytz.utc.localize(start), pytz.utc.localize(end))[False]
+            result[calendar.id] = [
+                (s.astimezone(pytz.utc).replace(tzinfo=None), e.astimezone(pytz.utc).replace(tzinfo=None))
+                for s, e, _record in work
+            ]
+        return result
+
+    # ------------------------------------------------------------ checks
+    def _check_itsm_line(self):
+        """Refuse what cannot be counted on a contract, with the figure at fault."""
+        for line in self.filtered("itsm_contract_id"):
+            contract = line.itsm_contract_id
+            label = line.name or line.ticket_id.display_name or ""
+            if line.unit_amount < 0:
+                raise ValidationError(
+                    self.env._("Intervention '%(line)s': the end precedes the start (duration %(hours).2f h).",
+                               line=label, hours=line.unit_amount)
+                )
+            if line.unit_amount == 0 and line.itsm_onsite_span == "hours" and not line._itsm_is_running_timer():
+                raise ValidationError(
+                    self.env._("Intervention '%(line)s' lasts 0 h: enter its duration or its start and end.",
+                               line=label)
+                )
+            if line.unit_amount > 24:
+                raise ValidationError(
+                    self.env._("Intervention '%(line)s' lasts %(hours).2f h: an intervention cannot exceed 24 h; "
+                               "log one line per day.", line=label, hours=line.unit_amount)
+                )
+            if line.itsm_mode == "remote" and line.itsm_onsite_span != "hours":
+                raise ValidationError(
+                    self.env._("Intervention '%(line)s': half and full days are counted on site only; remote time "
+                               "is counted by the quarter hour.", line=label)
+                )
+            client = line.ticket_id.partner_id.commercial_partner_id
+            if line.ticket_id and contract.partner_id != client:
+                raise ValidationError(
+                    self.env._("Intervention '%(line)s': contract %(contract)s belongs to %(owner)s, not to the "
+                               "ticket's client %(client)s.", line=label, contract=contract.name,
+                               owner=contract.partner_id.display_name, client=client.display_name)
+                )
+            if contract.state in ("draft", "closed", "expired"):
+                raise ValidationError(
+                    self.env._("Intervention '%(line)s': contract %(contract)s is %(state)s, no intervention can be "
+                               "counted on it.", line=label, contract=contract.name,
+                               state=dict(contract._fields["state"]._description_selection(self.env))[contract.state])
+                )
+            if line.date and (
+                line.date < contract.date_start or (contract.grace_end and line.date > contract.grace_end)
+            ):
+                raise ValidationError(
+                    self.env._("Intervention '%(line)s' of %(date)s is outside the validity of %(contract)s "
+                               "(%(start)s to %(end)s).", line=label, date=line.date, contract=contract.name,
+                               start=contract.date_start, end=contract.grace_end or contract.date_end)
+                )
+
+    def _itsm_is_running_timer(self):
+        """A line started by the timer buttons has no duration until it is stopped."""
+        self.ensure_one()
+        return bool(self.env.context.get("itsm_timer_start") or self.env.context.get("resuming_lines")) \
+            and bool(self.date_time)
+
+    # ------------------------------------------------------------ ledger
+    def _itsm_sync_credit_moves(self):
+        """Keep exactly one consumption move per line drawing on a prepaid contract.
+
+        Batch-safe: one lock and one check per contract, one create for all new
+        moves, whatever the number of lines.
+        """
+        Move = self.env["itsm.credit.move"]
+        deltas = defaultdict(float)
+        project_only = defaultdict(lambda: True)
+        to_create = []
+        to_update = []
+        for line in self:
+            move = line.sudo().itsm_credit_move_ids.filtered(
+                lambda m: m.move_type == "consumption" and not m.reversed_move_id and not m.reversal_move_id
+            )[:1]
+            contract = line.itsm_contract_id if line.itsm_contract_type == "prepaid" else self.env["itsm.contract"]
+            hours = line.itsm_credit_hours if contract else 0.0
+            if move and (move.contract_id != contract or float_compare(-move.hours, hours, 2) != 0
+                         or move.date != line.date):
+                deltas[move.contract_id] += move.hours  # gives the old draw back
+                if contract and hours > 0:
+                    deltas[contract] += -hours
+                    project_only[contract] &= line.itsm_is_project
+                to_update.append((line, move, contract, hours))
+            elif not move and contract and hours > 0:
+                deltas[contract] -= hours
+                project_only[contract] &= line.itsm_is_project
+                to_create.append(line)
+        if not deltas:
+            return Move
+        contracts = self.env["itsm.contract"].union(*deltas.keys()).sudo()
+        contracts._lock_for_update()
+        contracts.invalidate_recordset(["balance_hours", "state"])
+        for contract, delta in deltas.items():
+            if float_compare(delta, 0.0, precision_digits=2) < 0:
+                contract.sudo()._check_can_consume(-delta, is_project=project_only[contract])
+        for line, move, contract, hours in to_update:
+            if contract and hours > 0:
+                move.sudo().with_context(itsm_ledger_post=True).write(
+                    {"contract_id": contract.id, "hours": -hours, "date": line.date,
+                     "name": line._itsm_move_label()}
+                )
+            else:
+                move._reverse(self.env._("Intervention no longer counted: %(line)s", line=line._itsm_move_label()))
+        created = Move
+        if to_create:
+            created = contracts[:1]._post_credit_moves(
+                [
+                    {
+                        "contract_id": line.itsm_contract_id.id,
+                        "date": line.date,
+                        "move_type": "consumption",
+                        "hours": -line.itsm_credit_hours,
+                        "name": line._itsm_move_label(),
+                        "timesheet_id": line.id,
+                        "user_id": line.user_id.id or self.env.user.id,
+                    }
+                    for line in to_create
+                ]
+            )
+        if to_update:
+            contracts._notify_low_balance()
+        return created
+
+    def _itsm_move_label(self):
+        self.ensure_one()
+        parts = [self.ticket_id.number if "number" in self.ticket_id._fields else False, self.name]
+        return " - ".join(p for p in parts if p and p != "/") or self.env._("Intervention")
+
+    # ------------------------------------------------------------ CRUD
+    @api.model_create_multi
+    def create(self, vals_list):
+        if not self.env.user.has_group("itsm_service_contract.group_itsm_account_manager"):
+            for vals in vals_list:
+                if "itsm_is_urgent" in vals and not self.env.su:
+                    vals.pop("itsm_is_urgent")
+        lines = super().create(vals_list)
+        itsm_lines = lines.filtered("itsm_contract_id")
+        if itsm_lines:
+            itsm_lines._check_itsm_line()
+            itsm_lines._itsm_sync_credit_moves()
+        return lines
+
+    def write(self, vals):
+        if "itsm_is_urgent" in vals and not self.env.su \
+                and not self.env.user.has_group("itsm_service_contract.group_itsm_account_manager"):
+            raise AccessError(self.env._("Only an account manager may override the urgency of an intervention."))
+        tracked = CREDIT_FIELDS.intersection(vals)
+        before = self.filtered("itsm_credit_move_ids") if tracked else self.browse()
+        result = super().write(vals)
+        if tracked:
+            lines = self.filtered("itsm_contract_id") | before
+            lines.filtered("itsm_contract_id")._check_itsm_line()
+            lines._itsm_sync_credit_moves()
+        return result
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_itsm_reverse_moves(self):
+        moves = self.sudo().itsm_credit_move_ids.filtered(
+            lambda m: m.move_type == "consumption" and not m.reversed_move_id and not m.reversal_move_id
+        )
+        moves.contract_id._lock_for_update()
+        for move in moves:
+            move._reverse(self.env._("Intervention deleted: %(line)s", line=move.name))

@@ -1,0 +1,252 @@
+from datetime import date, datetime
+
+from odoo import Command
+from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.tests import tagged
+
+from .common import ItsmCase
+
+
+@tagged("post_install", "-at_install")
+class TestInterventionCredit(ItsmCase):
+    """Interventions on tickets draw exactly what seed 000 says.
+
+    Calendar of the tests (UTC, so that the figures read directly): Monday to
+    Friday, 08:00-12:00 and 13:00-18:00; 2026-11-11 is a public holiday.
+    Monday 2026-11-16 .. Sunday 2026-11-22.
+    """
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.calendar = cls.env["resource.calendar"].create(
+            {
+                "name": "Office hours (UTC)",
+                "tz": "UTC",
+                "attendance_ids": [Command.clear()] + [
+                    Command.create({"name": f"{day} {start}", "dayofweek": str(day), "hour_from": start,
+                                    "hour_to": end, "day_period": "morning" if start < 12 else "afternoon"})
+                    for day in range(5) for start, end in ((8, 12), (13, 18))
+                ],
+            }
+        )
+        cls.env["resource.calendar.leaves"].create(
+            {"name": "Armistice", "calendar_id": cls.calendar.id, "resource_id": False,
+             "date_from": datetime(2026, 11, 11, 0, 0), "date_to": datetime(2026, 11, 11, 23, 59, 59)}
+        )
+        cls.contract = cls._buy_class(cls.client_a, cls.annual, date(2026, 11, 2))
+        cls.contract.write({"calendar_id": cls.calendar.id})
+        cls.project = cls.env["project.project"].create({"name": "Support", "allow_timesheets": True})
+        cls.team = cls.env["helpdesk.ticket.team"].create(
+            {"name": "Level 1", "allow_timesheet": True, "default_project_id": cls.project.id}
+        )
+        cls.employee = cls.env["hr.employee"].create({"name": "Théo Technician", "user_id": cls.technician.id})
+        cls.ticket = cls._ticket(datetime(2026, 11, 9, 9, 0))
+
+    @classmethod
+    def _buy_class(cls, partner, product, on):
+        from freezegun import freeze_time
+
+        order = cls.env["sale.order"].create(
+            {"partner_id": partner.id, "order_line": [Command.create({"product_id": product.id})]}
+        )
+        with freeze_time(on):
+            order.action_confirm()
+        return order.itsm_contract_id
+
+    @classmethod
+    def _ticket(cls, requested, partner=None):
+        return cls.env["helpdesk.ticket"].create(
+            {"name": "Server down", "description": "The file server does not start",
+             "partner_id": (partner or cls.client_a_contact).id, "team_id": cls.team.id,
+             "project_id": cls.project.id, "itsm_request_date": requested}
+        )
+
+    def _log(self, start, hours, ticket=None, **vals):
+        ticket = ticket or self.ticket
+        values = {"name": "Intervention", "ticket_id": ticket.id, "project_id": self.project.id,
+                  "employee_id": self.employee.id, "date_time": start, "unit_amount": hours}
+        values.update(vals)
+        return self.env["account.analytic.line"].create(values)
+
+    def _consumption(self, line):
+        return line.itsm_credit_move_ids.filtered(lambda m: m.move_type == "consumption" and not m.reversed_move_id)
+
+    # ------------------------------------------------------------ seed figures
+    def test_defaults_from_ticket(self):
+        self.assertEqual(self.ticket.itsm_contract_id, self.contract, "the ticket finds its client's contract")
+        line = self._log(datetime(2026, 11, 16, 9, 0), 1.0)
+        self.assertEqual(line.itsm_contract_id, self.contract)
+        self.assertEqual(line.itsm_mode, "remote")
+
+    def test_remote_ten_minutes_is_a_quarter_hour(self):
+        line = self._log(datetime(2026, 11, 16, 9, 0), 10 / 60)
+        self.assertEqual((line.itsm_counted_hours, line.itsm_nho_hours, line.itsm_credit_hours), (0.25, 0.0, 0.25))
+        self.assertEqual(self._consumption(line).hours, -0.25)
+        self.assertEqual(self.contract.balance_hours, 209.75)
+
+    def test_remote_one_hour_five(self):
+        line = self._log(datetime(2026, 11, 16, 9, 0), 65 / 60)
+        self.assertEqual(line.itsm_credit_hours, 1.25)
+        self.assertEqual(line.itsm_surcharge_detail, "1 h 05 → 1 h 15 (quarter hours); total 1 h 15")
+
+    def test_full_and_half_day_on_site(self):
+        full = self._log(datetime(2026, 11, 17, 8, 0), 9.0, itsm_mode="onsite", itsm_onsite_span="full_day")
+        half = self._log(datetime(2026, 11, 18, 8, 0), 3.5, itsm_mode="onsite", itsm_onsite_span="half_day")
+        self.assertFalse(full.itsm_is_urgent, "requested on the 9th, more than 48 h before")
+        self.assertEqual(full.itsm_credit_hours, 7.0)
+        self.assertEqual(half.itsm_credit_hours, 4.0)
+        self.assertEqual(self.contract.balance_hours, 210 - 7 - 4)
+
+    def test_full_day_on_site_24h_after_request_is_urgent(self):
+        ticket = self._ticket(datetime(2026, 11, 16, 8, 0))
+        line = self._log(datetime(2026, 11, 17, 8, 0), 8.0, ticket=ticket, itsm_mode="onsite",
+                         itsm_onsite_span="full_day")
+        self.assertTrue(line.itsm_is_urgent)
+        # 7 h x 1.5
+        self.assertEqual(line.itsm_credit_hours, 10.5)
+        remote = self._log(datetime(2026, 11, 17, 9, 0), 1.0, ticket=ticket)
+        self.assertFalse(remote.itsm_is_urgent, "urgency is for on-site interventions only")
+
+    def test_remote_hour_on_saturday(self):
+        line = self._log(datetime(2026, 11, 21, 10, 0), 1.0)
+        self.assertEqual((line.itsm_nho_hours, line.itsm_credit_hours), (1.0, 1.5))
+
+    def test_urgent_full_day_on_sunday_add_and_multiply(self):
+        ticket = self._ticket(datetime(2026, 11, 21, 18, 0))
+        line = self._log(datetime(2026, 11, 22, 8, 0), 8.0, ticket=ticket, itsm_mode="onsite",
+                         itsm_onsite_span="full_day")
+        self.assertTrue(line.itsm_is_urgent)
+        self.assertEqual(line.itsm_nho_hours, 7.0, "a day on a non-working day is entirely NHO")
+        # add: 7 x (1 + 0.5 + 0.5)
+        self.assertEqual(line.itsm_credit_hours, 14.0)
+        self.contract.surcharge_combination = "multiply"
+        line.write({"unit_amount": 8.5})
+        # multiply: 7 x 1.5 x 1.5
+        self.assertEqual(line.itsm_credit_hours, 15.75)
+        self.assertEqual(self._consumption(line).hours, -15.75)
+        self.assertEqual(self.contract.balance_hours, 210 - 15.75)
+
+    def test_evening_half_outside_calendar(self):
+        line = self._log(datetime(2026, 11, 18, 17, 0), 2.0)
+        # 17:00-18:00 normal, 18:00-19:00 NHO: 1 + 1 x 1.5
+        self.assertEqual((line.itsm_counted_hours, line.itsm_nho_hours, line.itsm_credit_hours), (2.0, 1.0, 2.5))
+
+    def test_public_holiday(self):
+        line = self._log(datetime(2026, 11, 11, 10, 0), 1.0)
+        self.assertEqual(line.itsm_credit_hours, 1.5, "a global leave of the calendar is non-working")
+
+    # ------------------------------------------------------------ ledger
+    def test_edit_and_delete_keep_ledger_exact(self):
+        line = self._log(datetime(2026, 11, 16, 9, 0), 1.0)
+        move = self._consumption(line)
+        line.unit_amount = 2.1  # 2 h 06 -> 2 h 15
+        self.assertEqual(self._consumption(line), move, "the same move is updated, not duplicated")
+        self.assertEqual(move.hours, -2.25)
+        other = self._log(datetime(2026, 11, 16, 14, 0), 0.5)
+        self.assertEqual(self.contract.balance_hours, 210 - 2.25 - 0.5)
+        line.unlink()
+        reversal = self.contract.credit_move_ids.filtered("reversed_move_id")
+        self.assertEqual(reversal.hours, 2.25)
+        self.assertEqual(self.contract.balance_hours, 209.5)
+        self.assertEqual(self.contract.balance_hours, self._ledger_sum(self.contract))
+        lines = self.env["account.analytic.line"].search([("itsm_contract_id", "=", self.contract.id)])
+        self.assertEqual(lines, other)
+        self.assertEqual(len(self._consumption(other)), 1)
+
+    def test_batch_create_one_move_per_line(self):
+        lines = self.env["account.analytic.line"].create(
+            [{"name": f"Call {i}", "ticket_id": self.ticket.id, "project_id": self.project.id,
+              "employee_id": self.employee.id, "date_time": datetime(2026, 11, 16, 9, 0), "unit_amount": 0.2}
+             for i in range(20)]
+        )
+        moves = self.contract.credit_move_ids.filtered(lambda m: m.move_type == "consumption")
+        self.assertEqual(len(moves), 20)
+        self.assertEqual(moves.timesheet_id, lines)
+        self.assertEqual(self.contract.balance_hours, 210 - 20 * 0.25)
+
+    def test_grace_period_refusal_leaves_nothing(self):
+        self.contract.state = "grace"
+        count = self.env["account.analytic.line"].search_count([])
+        moves = len(self.contract.credit_move_ids)
+        with self.assertRaisesRegex(UserError, "grace period"):
+            with self.env.cr.savepoint():
+                self._log(datetime(2026, 11, 16, 9, 0), 1.0)
+        self.assertEqual(self.env["account.analytic.line"].search_count([]), count)
+        self.assertEqual(len(self.contract.credit_move_ids), moves)
+        line = self._log(datetime(2026, 11, 16, 9, 0), 1.0, itsm_is_project=True)
+        self.assertEqual(self._consumption(line).hours, -1.0)
+
+    def test_overdraft_refusal_leaves_nothing(self):
+        self.contract._consume(209.5, "Big project")
+        count = self.env["account.analytic.line"].search_count([])
+        with self.assertRaisesRegex(UserError, r"has 0\.50 h left: drawing 0\.75 h"):
+            with self.env.cr.savepoint():
+                self._log(datetime(2026, 11, 16, 9, 0), 0.6)
+        self.assertEqual(self.env["account.analytic.line"].search_count([]), count)
+        self.assertEqual(self.contract.balance_hours, 0.5)
+        line = self._log(datetime(2026, 11, 16, 9, 0), 0.5)
+        with self.assertRaisesRegex(UserError, "would overdraw"):
+            with self.env.cr.savepoint():
+                line.unit_amount = 3.0
+        self.env.invalidate_all()
+        self.assertEqual(self._consumption(line).hours, -0.5)
+        self.assertEqual(self.contract.balance_hours, 0.0)
+
+    # ------------------------------------------------------------ bad input
+    def test_bad_input_refused(self):
+        before = len(self.contract.credit_move_ids)
+        cases = [
+            ({"unit_amount": -1.0}, "end precedes the start"),
+            ({"unit_amount": 0.0}, "lasts 0 h"),
+            ({"unit_amount": 25.0}, "cannot exceed 24 h"),
+            ({"unit_amount": 8.0, "itsm_onsite_span": "full_day"}, "on site only"),
+        ]
+        for vals, message in cases:
+            with self.subTest(vals=vals), self.assertRaisesRegex(ValidationError, message):
+                with self.env.cr.savepoint():
+                    self._log(datetime(2026, 11, 16, 9, 0), **{"hours": vals.pop("unit_amount")}, **vals)
+        contract_b = self._buy_class(self.client_b, self.monthly, date(2026, 11, 2))
+        with self.assertRaisesRegex(ValidationError, "belongs to"):
+            with self.env.cr.savepoint():
+                self._log(datetime(2026, 11, 16, 9, 0), 1.0, itsm_contract_id=contract_b.id)
+        with self.assertRaisesRegex(ValidationError, "outside the validity"):
+            with self.env.cr.savepoint():
+                self._log(datetime(2026, 10, 1, 9, 0), 1.0)
+        self.contract.action_close()
+        with self.assertRaisesRegex(ValidationError, "no intervention can be counted"):
+            with self.env.cr.savepoint():
+                self._log(datetime(2026, 11, 16, 9, 0), 1.0)
+        self.assertEqual(len(self.contract.credit_move_ids), before, "no move posted")
+
+    def test_only_account_manager_overrides_urgency(self):
+        line = self._log(datetime(2026, 11, 16, 9, 0), 1.0, itsm_mode="onsite")
+        self.assertFalse(line.itsm_is_urgent)
+        with self.assertRaises(AccessError):
+            line.with_user(self.technician).write({"itsm_is_urgent": True})
+        line.with_user(self.account_manager).write({"itsm_is_urgent": True})
+        # 1 h on site, urgent: 1.5
+        self.assertEqual(line.itsm_credit_hours, 1.5)
+        self.assertEqual(self._consumption(line).hours, -1.5)
+
+    def test_balance_of_100000_moves_in_constant_queries(self):
+        self.env.flush_all()
+        self.env.cr.execute(
+            """
+            INSERT INTO itsm_credit_move (contract_id, company_id, partner_id, date, move_type, hours, name,
+                                          create_uid, write_uid, create_date, write_date)
+            SELECT %s, %s, %s, DATE '2026-11-03', 'consumption', -0.25, 'Call ' || n, 1, 1, now(), now()
+              FROM generate_series(1, 100000) AS n
+            """,
+            [self.contract.id, self.contract.company_id.id, self.contract.partner_id.id],
+        )
+        self.env.invalidate_all()
+        self.env.add_to_compute(self.contract._fields["balance_hours"], self.contract)
+        with self.assertQueryCount(4):
+            self.contract.flush_recordset()
+        self.env.invalidate_all()
+        with self.assertQueryCount(1):
+            balance = self.contract.balance_hours
+        # 210 - 100 000 x 0.25
+        self.assertEqual(balance, 210 - 25000)
+        self.assertEqual(balance, self._ledger_sum(self.contract))
