@@ -1,5 +1,6 @@
 from . import itsm_contract
 from . import itsm_credit_move
+from . import itsm_activity_sheet
 from . import account_analytic_line
 from . import helpdesk_ticket
 from . import product_template

@@ -83,6 +83,10 @@ class AccountAnalyticLine(models.Model):
         help="How the credit hours were obtained from the time spent.",
     )
     itsm_credit_move_ids = fields.One2many("itsm.credit.move", "timesheet_id", string="Credit moves")
+    itsm_activity_sheet_id = fields.Many2one(
+        "itsm.activity.sheet", string="Activity sheet", readonly=True, copy=False, index="btree_not_null",
+        help="The time-and-material activity sheet that billed this intervention.",
+    )
 
     # ------------------------------------------------------------ compute
     @api.depends("ticket_id.itsm_contract_id", "ticket_id.partner_id")

@@ -648,6 +648,13 @@ class ItsmContract(models.Model):
         action["context"] = {"default_itsm_contract_id": self.id}
         return action
 
+    def action_new_activity_sheet(self):
+        self.ensure_one()
+        sheet = self.env["itsm.activity.sheet"].create({"contract_id": self.id})
+        sheet.action_collect()
+        return {"type": "ir.actions.act_window", "res_model": "itsm.activity.sheet", "res_id": sheet.id,
+                "view_mode": "form"}
+
     def action_view_credit_moves(self):
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id("itsm_service_contract.action_itsm_credit_move")

@@ -1,73 +1,14 @@
 from datetime import date, datetime
 
-from odoo import Command
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import tagged
 
-from .common import ItsmCase
+from .common import ItsmInterventionCase
 
 
 @tagged("post_install", "-at_install")
-class TestInterventionCredit(ItsmCase):
-    """Interventions on tickets draw exactly what seed 000 says.
-
-    Calendar of the tests (UTC, so that the figures read directly): Monday to
-    Friday, 08:00-12:00 and 13:00-18:00; 2026-11-11 is a public holiday.
-    Monday 2026-11-16 .. Sunday 2026-11-22.
-    """
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.calendar = cls.env["resource.calendar"].create(
-            {
-                "name": "Office hours (UTC)",
-                "tz": "UTC",
-                "attendance_ids": [Command.clear()] + [
-                    Command.create({"name": f"{day} {start}", "dayofweek": str(day), "hour_from": start,
-                                    "hour_to": end, "day_period": "morning" if start < 12 else "afternoon"})
-                    for day in range(5) for start, end in ((8, 12), (13, 18))
-                ],
-            }
-        )
-        cls.env["resource.calendar.leaves"].create(
-            {"name": "Armistice", "calendar_id": cls.calendar.id, "resource_id": False,
-             "date_from": datetime(2026, 11, 11, 0, 0), "date_to": datetime(2026, 11, 11, 23, 59, 59)}
-        )
-        cls.contract = cls._buy_class(cls.client_a, cls.annual, date(2026, 11, 2))
-        cls.contract.write({"calendar_id": cls.calendar.id})
-        cls.project = cls.env["project.project"].create({"name": "Support", "allow_timesheets": True})
-        cls.team = cls.env["helpdesk.ticket.team"].create(
-            {"name": "Level 1", "allow_timesheet": True, "default_project_id": cls.project.id}
-        )
-        cls.employee = cls.env["hr.employee"].create({"name": "Théo Technician", "user_id": cls.technician.id})
-        cls.ticket = cls._ticket(datetime(2026, 11, 9, 9, 0))
-
-    @classmethod
-    def _buy_class(cls, partner, product, on):
-        from freezegun import freeze_time
-
-        order = cls.env["sale.order"].create(
-            {"partner_id": partner.id, "order_line": [Command.create({"product_id": product.id})]}
-        )
-        with freeze_time(on):
-            order.action_confirm()
-        return order.itsm_contract_id
-
-    @classmethod
-    def _ticket(cls, requested, partner=None):
-        return cls.env["helpdesk.ticket"].create(
-            {"name": "Server down", "description": "The file server does not start",
-             "partner_id": (partner or cls.client_a_contact).id, "team_id": cls.team.id,
-             "project_id": cls.project.id, "itsm_request_date": requested}
-        )
-
-    def _log(self, start, hours, ticket=None, **vals):
-        ticket = ticket or self.ticket
-        values = {"name": "Intervention", "ticket_id": ticket.id, "project_id": self.project.id,
-                  "employee_id": self.employee.id, "date_time": start, "unit_amount": hours}
-        values.update(vals)
-        return self.env["account.analytic.line"].create(values)
+class TestInterventionCredit(ItsmInterventionCase):
+    """Interventions on tickets draw exactly what seed 000 says (calendar: see ItsmInterventionCase)."""
 
     def _consumption(self, line):
         return line.itsm_credit_move_ids.filtered(lambda m: m.move_type == "consumption" and not m.reversed_move_id)

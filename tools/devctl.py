@@ -265,7 +265,7 @@ def cmd_test(args):
     modules = args.modules or MODULE
     tags = args.tags or f"/{MODULE}"
     os.makedirs(WORK, exist_ok=True)
-    logfile = os.path.join(WORK, "test.log")
+    logfile = os.path.join(WORK, f"test-{db}.log")
     say(f"fresh database {db}: installing {modules} in test mode, tests {tags}; log in {logfile}")
     cmd = [*odoo_cmd, *odoo_args(db), "-i", modules, "--test-enable", "--test-tags", tags,
            "--stop-after-init", "--log-level", "test", "--http-port", args.http_port, "--workers", "0",
