@@ -17,12 +17,14 @@ test-module:  ## run another module's tests with the addon installed: make test-
 
 MODULE_LIST = itsm_service_contract,$(M)
 
-lint:  ## ruff and pylint-odoo
+lint:  ## ruff and pylint-odoo (installs the pinned linters first)
 	$(PYTHON) -m pip install -q -r requirements-lint.txt
 	$(PYTHON) -m ruff check .
 	$(PYTHON) -m ruff format --check .
-	$(PYTHON) -m pylint --rcfile=.pylintrc --load-plugins=pylint_odoo --disable=all --enable=odoolint \
-		--valid-odoo-versions=18.0 $$(git ls-files '*.py' | grep -v '^tools/' | xargs -n1 dirname | sort -u | grep -v '^\.$$') __init__.py __manifest__.py
+	$(PYTHON) -m pylint --rcfile=.pylintrc models wizards tests rules.py __init__.py __manifest__.py
+
+bench:  ## benchmarks of the addon against plain Odoo (prints figures)
+	$(PYTHON) tools/bench_interventions.py
 
 pot:  ## regenerate i18n/itsm_service_contract.pot and merge it into i18n/fr.po
 	$(DEVCTL) pot

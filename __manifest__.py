@@ -34,6 +34,5 @@
         "report/itsm_activity_sheet_report.xml",
     ],
     "demo": ["demo/itsm_demo.xml"],
-    "installable": True,
     "application": True,
 }

@@ -12,8 +12,11 @@ Datetimes are naive UTC.
 """
 
 import math
+from datetime import datetime
+from datetime import time
 from datetime import timedelta
 
+import pytz
 from dateutil.relativedelta import relativedelta
 
 MODES = ("remote", "onsite")
@@ -75,6 +78,54 @@ def _merged(intervals):
     return merged
 
 
+def subtract(intervals, holes):
+    """The parts of ``intervals`` outside the ``holes`` (both lists of (start, end))."""
+    result = []
+    holes = _merged(holes)
+    for start, end in intervals:
+        pieces = [(start, end)]
+        for h_start, h_end in holes:
+            if h_end <= start or h_start >= end:
+                continue
+            pieces = [
+                piece
+                for p_start, p_end in pieces
+                for piece in ((p_start, min(p_end, h_start)), (max(p_start, h_end), p_end))
+                if piece[1] > piece[0]
+            ]
+        result.extend(pieces)
+    return result
+
+
+def working_intervals(weekly, tz_name, holidays, start, end):
+    """Working intervals in naive UTC between ``start`` and ``end`` (naive UTC).
+
+    ``weekly``: (weekday 0=Monday, hour_from, hour_to) in the calendar's time
+    zone, the attendances of a resource.calendar; ``holidays``: (start, end)
+    naive UTC, its global leaves, which are taken out.
+    """
+    tz = pytz.timezone(tz_name or "UTC")
+    first = pytz.utc.localize(start).astimezone(tz).date()
+    last = pytz.utc.localize(end).astimezone(tz).date()
+    found = []
+    day = first
+    while day <= last:
+        midnight = datetime.combine(day, time.min)
+        for weekday, hour_from, hour_to in weekly:
+            if weekday != day.weekday() or hour_to <= hour_from:
+                continue
+            local_from = tz.localize(midnight + timedelta(hours=hour_from))
+            local_to = tz.localize(midnight + timedelta(hours=hour_to))
+            found.append(
+                (
+                    local_from.astimezone(pytz.utc).replace(tzinfo=None),
+                    local_to.astimezone(pytz.utc).replace(tzinfo=None),
+                )
+            )
+        day += timedelta(days=1)
+    return [(max(s, start), min(e, end)) for s, e in subtract(sorted(found), holidays) if min(e, end) > max(s, start)]
+
+
 def covered_seconds(start, end, working_intervals):
     """Seconds of [start, end) covered by the union of the working intervals."""
     if end <= start:
@@ -100,14 +151,14 @@ def nho_share(counted, start, end, working_intervals, span="hours"):
     Hourly time: the share of [start, end) outside the working intervals,
     scaled to the counted hours (17:00-19:00 with a day ending at 18:00 is
     half NHO). Half and full days: the day package stands for a working day,
-    so it is entirely NHO on a day without any working interval (week-end,
-    public holiday) and not NHO otherwise.
+    so it is entirely NHO when the 24 hours from its start hold no working
+    interval (week-end, public holiday) and not NHO otherwise.
     """
     if counted <= 0:
         return 0.0
     if span in ("half_day", "full_day"):
-        day_start = start.replace(hour=0, minute=0, second=0, microsecond=0)
-        works_that_day = covered_seconds(day_start, day_start + timedelta(days=1), working_intervals) > 0
+        # The 24 hours from the start: the working day it falls on, in any time zone.
+        works_that_day = covered_seconds(start, start + timedelta(days=1), working_intervals) > 0
         return 0.0 if works_that_day else round(float(counted), _DIGITS)
     if end <= start:
         return 0.0
@@ -138,7 +189,7 @@ def credit_hours(counted, nho_hours, urgent, urgent_pct=50.0, nho_pct=50.0, comb
 
 def format_hours(hours):
     """1.0833 -> '1 h 05' (to the nearest minute)."""
-    minutes = int(round(hours * 60))
+    minutes = round(hours * 60)
     sign = "-" if minutes < 0 else ""
     minutes = abs(minutes)
     return f"{sign}{minutes // 60} h {minutes % 60:02d}"
@@ -150,20 +201,44 @@ def _pct(value):
 
 _WORDS = {
     "en": {
-        "quarter": "quarter hours", "step": "steps of {} min", "full_day": "full day on site",
-        "half_day": "half day on site", "nho": "NHO", "urgent": "urgent", "total": "total", "sep": "; ",
+        "quarter": "quarter hours",
+        "step": "steps of {} min",
+        "full_day": "full day on site",
+        "half_day": "half day on site",
+        "nho": "NHO",
+        "urgent": "urgent",
+        "total": "total",
+        "sep": "; ",
         "multiply": "surcharges multiplied",
     },
     "fr": {
-        "quarter": "quarts d'heure", "step": "pas de {} min", "full_day": "journée sur site",
-        "half_day": "demi-journée sur site", "nho": "HNO", "urgent": "urgence", "total": "total", "sep": " ; ",
+        "quarter": "quarts d'heure",
+        "step": "pas de {} min",
+        "full_day": "journée sur site",
+        "half_day": "demi-journée sur site",
+        "nho": "HNO",
+        "urgent": "urgence",
+        "total": "total",
+        "sep": " ; ",
         "multiply": "majorations multipliées",
     },
 }
 
 
-def explain(raw_hours, counted, nho_hours, urgent, credit, mode, span, step_minutes=15, urgent_pct=50.0,
-            nho_pct=50.0, combination="add", lang="en"):
+def explain(
+    raw_hours,
+    counted,
+    nho_hours,
+    urgent,
+    credit,
+    mode,
+    span,
+    step_minutes=15,
+    urgent_pct=50.0,
+    nho_pct=50.0,
+    combination="add",
+    lang="en",
+):
     """How the credit hours were obtained, in the client's language.
 
     e.g. '1 h 05 → 1 h 15 (quarter hours); 0 h 30 NHO +50 %; total 1 h 30'

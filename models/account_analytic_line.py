@@ -1,18 +1,27 @@
 from collections import defaultdict
 from datetime import timedelta
 
-import pytz
-
-from odoo import api, fields, models
-from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tools import float_compare, float_round
+from odoo import api
+from odoo import fields
+from odoo import models
+from odoo.exceptions import AccessError
+from odoo.exceptions import ValidationError
+from odoo.tools import float_compare
+from odoo.tools import float_round
 
 from .. import rules
 
 # Fields whose change changes what an intervention costs the client.
 CREDIT_FIELDS = {
-    "unit_amount", "date_time", "date", "itsm_contract_id", "itsm_mode", "itsm_onsite_span", "itsm_is_project",
-    "itsm_is_urgent", "ticket_id",
+    "unit_amount",
+    "date_time",
+    "date",
+    "itsm_contract_id",
+    "itsm_mode",
+    "itsm_onsite_span",
+    "itsm_is_project",
+    "itsm_is_urgent",
+    "ticket_id",
 }
 
 
@@ -24,14 +33,13 @@ class AccountAnalyticLine(models.Model):
         string="Service contract",
         compute="_compute_itsm_contract_id",
         store=True,
+        precompute=True,
         readonly=False,
         index="btree_not_null",
         domain="[('partner_id', '=', itsm_client_id), ('state', 'in', ('active', 'grace'))]",
         help="The contract this intervention is counted on: by default the running contract of the ticket's client.",
     )
-    itsm_client_id = fields.Many2one(
-        related="ticket_id.partner_id.commercial_partner_id", string="Client company"
-    )
+    itsm_client_id = fields.Many2one(related="ticket_id.partner_id.commercial_partner_id", string="Client company")
     itsm_contract_type = fields.Selection(related="itsm_contract_id.contract_type", string="Contract type")
     itsm_mode = fields.Selection(
         [("remote", "Remote"), ("onsite", "On site")], string="Mode", default="remote", required=True
@@ -51,6 +59,7 @@ class AccountAnalyticLine(models.Model):
         string="Urgent",
         compute="_compute_itsm_is_urgent",
         store=True,
+        precompute=True,
         readonly=False,
         help="On site and started less than the contract's urgency delay (48 h) after the client's request. "
         "An account manager may override it.",
@@ -59,6 +68,7 @@ class AccountAnalyticLine(models.Model):
         string="Counted hours",
         compute="_compute_itsm_credit",
         store=True,
+        precompute=True,
         digits=(16, 2),
         help="Duration as the contract counts it: rounded up to the quarter hour, or the day / half day.",
     )
@@ -66,6 +76,7 @@ class AccountAnalyticLine(models.Model):
         string="Non-working hours",
         compute="_compute_itsm_credit",
         store=True,
+        precompute=True,
         digits=(16, 2),
         help="Counted hours that fall outside the contract's working calendar (public holidays included).",
     )
@@ -73,6 +84,7 @@ class AccountAnalyticLine(models.Model):
         string="Credit hours",
         compute="_compute_itsm_credit",
         store=True,
+        precompute=True,
         digits=(16, 2),
         help="Hours drawn from the credit (prepaid) or billed (time and material), surcharges included.",
     )
@@ -80,11 +92,16 @@ class AccountAnalyticLine(models.Model):
         string="How it is counted",
         compute="_compute_itsm_credit",
         store=True,
+        precompute=True,
         help="How the credit hours were obtained from the time spent.",
     )
     itsm_credit_move_ids = fields.One2many("itsm.credit.move", "timesheet_id", string="Credit moves")
     itsm_activity_sheet_id = fields.Many2one(
-        "itsm.activity.sheet", string="Activity sheet", readonly=True, copy=False, index="btree_not_null",
+        "itsm.activity.sheet",
+        string="Activity sheet",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
         help="The time-and-material activity sheet that billed this intervention.",
     )
 
@@ -108,7 +125,9 @@ class AccountAnalyticLine(models.Model):
             request = line.ticket_id.itsm_request_date or line.ticket_id.create_date
             contract = line.itsm_contract_id
             line.itsm_is_urgent = bool(
-                contract and request and line.date_time
+                contract
+                and request
+                and line.date_time
                 and rules.is_urgent(line.itsm_mode, line.date_time, request, contract.urgent_delay_hours)
             )
 
@@ -129,36 +148,58 @@ class AccountAnalyticLine(models.Model):
             raw = line.unit_amount
             if raw < 0 or (line.itsm_mode == "remote" and line.itsm_onsite_span != "hours"):
                 # Refused by _check_itsm_line with a clear message; compute nothing meanwhile.
-                line.update({"itsm_counted_hours": 0.0, "itsm_nho_hours": 0.0, "itsm_credit_hours": 0.0,
-                             "itsm_surcharge_detail": False})
+                line.update(
+                    {
+                        "itsm_counted_hours": 0.0,
+                        "itsm_nho_hours": 0.0,
+                        "itsm_credit_hours": 0.0,
+                        "itsm_surcharge_detail": False,
+                    }
+                )
                 continue
             span = line.itsm_onsite_span if line.itsm_mode == "onsite" else "hours"
             counted = rules.counted_hours(
-                raw, line.itsm_mode, span, contract.remote_rounding_minutes,
-                contract.onsite_day_hours, contract.onsite_half_day_hours,
+                raw,
+                line.itsm_mode,
+                span,
+                contract.remote_rounding_minutes,
+                contract.onsite_day_hours,
+                contract.onsite_half_day_hours,
             )
             start = line.date_time
             end = start + timedelta(hours=raw)
             nho = rules.nho_share(counted, start, end, intervals.get(contract.calendar_id.id, ()), span)
             credit = rules.credit_hours(
-                counted, nho, line.itsm_is_urgent, contract.urgent_surcharge, contract.nho_surcharge,
+                counted,
+                nho,
+                line.itsm_is_urgent,
+                contract.urgent_surcharge,
+                contract.nho_surcharge,
                 contract.surcharge_combination,
             )
             line.itsm_counted_hours = counted
             line.itsm_nho_hours = nho
             line.itsm_credit_hours = float_round(credit, precision_digits=2)
             line.itsm_surcharge_detail = rules.explain(
-                raw, counted, nho, line.itsm_is_urgent, credit, line.itsm_mode, span,
-                contract.remote_rounding_minutes, contract.urgent_surcharge, contract.nho_surcharge,
-                contract.surcharge_combination, lang=lang,
+                raw,
+                counted,
+                nho,
+                line.itsm_is_urgent,
+                credit,
+                line.itsm_mode,
+                span,
+                contract.remote_rounding_minutes,
+                contract.urgent_surcharge,
+                contract.nho_surcharge,
+                contract.surcharge_combination,
+                lang=lang,
             )
 
     def _itsm_working_intervals(self):
         """Working intervals (naive UTC) of each calendar over the span of these lines.
 
-        One computation per calendar for the whole batch, whatever its size:
-        the calendar's attendances minus its global leaves (public holidays).
-        A line without calendar has no working interval: all of it is NHO.
+        One computation per calendar for the whole batch, whatever its size.
+        A contract without calendar has no working interval: all of it is NHO.
         """
         result = {}
         by_calendar = defaultdict(list)
@@ -167,13 +208,9 @@ class AccountAnalyticLine(models.Model):
             if calendar:
                 by_calendar[calendar].append(line)
         for calendar, lines in by_calendar.items():
-            start = min(line.date_time for line in lines) - timedelta(days=1)
-            end = max(line.date_time + timedelta(hours=max(line.unit_amount, 0)) for line in lines) + timedelta(days=1)
-            work = calendar._work_intervals_batch(pytz.utc.localize(start), pytz.utc.localize(end))[False]
-            result[calendar.id] = [
-                (s.astimezone(pytz.utc).replace(tzinfo=None), e.astimezone(pytz.utc).replace(tzinfo=None))
-                for s, e, _record in work
-            ]
+            start = min(line.date_time for line in lines)
+            end = max(line.date_time + timedelta(hours=max(line.unit_amount, 0)) for line in lines)
+            result[calendar.id] = calendar._itsm_working_intervals(start, end)
         return result
 
     # ------------------------------------------------------------ checks
@@ -184,54 +221,81 @@ class AccountAnalyticLine(models.Model):
             label = line.name or line.ticket_id.display_name or ""
             if line.unit_amount < 0:
                 raise ValidationError(
-                    self.env._("Intervention '%(line)s': the end precedes the start (duration %(hours).2f h).",
-                               line=label, hours=line.unit_amount)
+                    self.env._(
+                        "Intervention '%(line)s': the end precedes the start (duration %(hours).2f h).",
+                        line=label,
+                        hours=line.unit_amount,
+                    )
                 )
             if line.unit_amount == 0 and line.itsm_onsite_span == "hours" and not line._itsm_is_running_timer():
                 raise ValidationError(
-                    self.env._("Intervention '%(line)s' lasts 0 h: enter its duration or its start and end.",
-                               line=label)
+                    self.env._(
+                        "Intervention '%(line)s' lasts 0 h: enter its duration or its start and end.", line=label
+                    )
                 )
             if line.unit_amount > 24:
                 raise ValidationError(
-                    self.env._("Intervention '%(line)s' lasts %(hours).2f h: an intervention cannot exceed 24 h; "
-                               "log one line per day.", line=label, hours=line.unit_amount)
+                    self.env._(
+                        "Intervention '%(line)s' lasts %(hours).2f h: an intervention cannot exceed 24 h; "
+                        "log one line per day.",
+                        line=label,
+                        hours=line.unit_amount,
+                    )
                 )
             if line.itsm_mode == "remote" and line.itsm_onsite_span != "hours":
                 raise ValidationError(
-                    self.env._("Intervention '%(line)s': half and full days are counted on site only; remote time "
-                               "is counted by the quarter hour.", line=label)
+                    self.env._(
+                        "Intervention '%(line)s': half and full days are counted on site only; remote time "
+                        "is counted by the quarter hour.",
+                        line=label,
+                    )
                 )
             client = line.ticket_id.partner_id.commercial_partner_id
             if line.ticket_id and contract.partner_id != client:
                 raise ValidationError(
-                    self.env._("Intervention '%(line)s': contract %(contract)s belongs to %(owner)s, not to the "
-                               "ticket's client %(client)s.", line=label, contract=contract.name,
-                               owner=contract.partner_id.display_name, client=client.display_name)
+                    self.env._(
+                        "Intervention '%(line)s': contract %(contract)s belongs to %(owner)s, not to the "
+                        "ticket's client %(client)s.",
+                        line=label,
+                        contract=contract.name,
+                        owner=contract.partner_id.display_name,
+                        client=client.display_name,
+                    )
                 )
             if contract.state in ("draft", "closed", "expired"):
                 raise ValidationError(
-                    self.env._("Intervention '%(line)s': contract %(contract)s is %(state)s, no intervention can be "
-                               "counted on it.", line=label, contract=contract.name,
-                               state=dict(contract._fields["state"]._description_selection(self.env))[contract.state])
+                    self.env._(
+                        "Intervention '%(line)s': contract %(contract)s is %(state)s, no intervention can be "
+                        "counted on it.",
+                        line=label,
+                        contract=contract.name,
+                        state=dict(contract._fields["state"]._description_selection(self.env))[contract.state],
+                    )
                 )
             if line.date and (
                 line.date < contract.date_start or (contract.grace_end and line.date > contract.grace_end)
             ):
                 raise ValidationError(
-                    self.env._("Intervention '%(line)s' of %(date)s is outside the validity of %(contract)s "
-                               "(%(start)s to %(end)s).", line=label, date=line.date, contract=contract.name,
-                               start=contract.date_start, end=contract.grace_end or contract.date_end)
+                    self.env._(
+                        "Intervention '%(line)s' of %(date)s is outside the validity of %(contract)s "
+                        "(%(start)s to %(end)s).",
+                        line=label,
+                        date=line.date,
+                        contract=contract.name,
+                        start=contract.date_start,
+                        end=contract.grace_end or contract.date_end,
+                    )
                 )
 
     def _itsm_is_running_timer(self):
         """A line started by the timer buttons has no duration until it is stopped."""
         self.ensure_one()
-        return bool(self.env.context.get("itsm_timer_start") or self.env.context.get("resuming_lines")) \
-            and bool(self.date_time)
+        return bool(self.env.context.get("itsm_timer_start") or self.env.context.get("resuming_lines")) and bool(
+            self.date_time
+        )
 
     # ------------------------------------------------------------ ledger
-    def _itsm_sync_credit_moves(self):
+    def _itsm_sync_credit_moves(self, new=False):
         """Keep exactly one consumption move per line drawing on a prepaid contract.
 
         Batch-safe: one lock and one check per contract, one create for all new
@@ -243,13 +307,19 @@ class AccountAnalyticLine(models.Model):
         to_create = []
         to_update = []
         for line in self:
-            move = line.sudo().itsm_credit_move_ids.filtered(
-                lambda m: m.move_type == "consumption" and not m.reversed_move_id and not m.reversal_move_id
-            )[:1]
+            # Lines being created have no move yet: do not read for them.
+            move = (
+                Move
+                if new
+                else line.sudo().itsm_credit_move_ids.filtered(
+                    lambda m: m.move_type == "consumption" and not m.reversed_move_id and not m.reversal_move_id
+                )[:1]
+            )
             contract = line.itsm_contract_id if line.itsm_contract_type == "prepaid" else self.env["itsm.contract"]
             hours = line.itsm_credit_hours if contract else 0.0
-            if move and (move.contract_id != contract or float_compare(-move.hours, hours, 2) != 0
-                         or move.date != line.date):
+            if move and (
+                move.contract_id != contract or float_compare(-move.hours, hours, 2) != 0 or move.date != line.date
+            ):
                 deltas[move.contract_id] += move.hours  # gives the old draw back
                 if contract and hours > 0:
                     deltas[contract] += -hours
@@ -270,8 +340,7 @@ class AccountAnalyticLine(models.Model):
         for line, move, contract, hours in to_update:
             if contract and hours > 0:
                 move.sudo().with_context(itsm_ledger_post=True).write(
-                    {"contract_id": contract.id, "hours": -hours, "date": line.date,
-                     "name": line._itsm_move_label()}
+                    {"contract_id": contract.id, "hours": -hours, "date": line.date, "name": line._itsm_move_label()}
                 )
             else:
                 move._reverse(self.env._("Intervention no longer counted: %(line)s", line=line._itsm_move_label()))
@@ -311,12 +380,15 @@ class AccountAnalyticLine(models.Model):
         itsm_lines = lines.filtered("itsm_contract_id")
         if itsm_lines:
             itsm_lines._check_itsm_line()
-            itsm_lines._itsm_sync_credit_moves()
+            itsm_lines._itsm_sync_credit_moves(new=True)
         return lines
 
     def write(self, vals):
-        if "itsm_is_urgent" in vals and not self.env.su \
-                and not self.env.user.has_group("itsm_service_contract.group_itsm_account_manager"):
+        if (
+            "itsm_is_urgent" in vals
+            and not self.env.su
+            and not self.env.user.has_group("itsm_service_contract.group_itsm_account_manager")
+        ):
             raise AccessError(self.env._("Only an account manager may override the urgency of an intervention."))
         tracked = CREDIT_FIELDS.intersection(vals)
         before = self.filtered("itsm_credit_move_ids") if tracked else self.browse()

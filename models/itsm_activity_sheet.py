@@ -3,8 +3,12 @@ from collections import defaultdict
 
 from dateutil.relativedelta import relativedelta
 
-from odoo import Command, api, fields, models
-from odoo.exceptions import UserError, ValidationError
+from odoo import Command
+from odoo import api
+from odoo import fields
+from odoo import models
+from odoo.exceptions import UserError
+from odoo.exceptions import ValidationError
 from odoo.tools import float_round
 
 # Fraction of the day rate billed for each on-site span.
@@ -31,7 +35,11 @@ class ItsmActivitySheet(models.Model):
 
     name = fields.Char(compute="_compute_name", store=True)
     contract_id = fields.Many2one(
-        "itsm.contract", string="Contract", required=True, index=True, ondelete="restrict", check_company=True,
+        "itsm.contract",
+        required=True,
+        index=True,
+        ondelete="restrict",
+        check_company=True,
         domain="[('contract_type', '=', 'time_material')]",
     )
     partner_id = fields.Many2one(related="contract_id.partner_id", string="Client", store=True)
@@ -41,15 +49,19 @@ class ItsmActivitySheet(models.Model):
     period_end = fields.Date(required=True, default=lambda self: _previous_month(fields.Date.context_today(self))[1])
     timesheet_ids = fields.Many2many("account.analytic.line", string="Interventions", readonly=True, copy=False)
     hour_quantity = fields.Float(
-        string="Hours billed", compute="_compute_amounts", digits=(16, 2),
+        string="Hours billed",
+        compute="_compute_amounts",
+        digits=(16, 2),
         help="Interventions under a half day, billed by the hour (surcharges included).",
     )
     day_quantity = fields.Float(
-        string="Days billed", compute="_compute_amounts", digits=(16, 2),
+        string="Days billed",
+        compute="_compute_amounts",
+        digits=(16, 2),
         help="Half and full days on site, billed at the day rate (surcharges included).",
     )
     amount_untaxed = fields.Monetary(compute="_compute_amounts", currency_field="currency_id")
-    invoice_id = fields.Many2one("account.move", string="Invoice", readonly=True, copy=False)
+    invoice_id = fields.Many2one("account.move", readonly=True, copy=False)
     state = fields.Selection(
         [("draft", "Draft"), ("invoiced", "Invoiced")], default="draft", required=True, tracking=True
     )
@@ -60,8 +72,12 @@ class ItsmActivitySheet(models.Model):
             month = sheet.period_start.strftime("%Y-%m") if sheet.period_start else ""
             sheet.name = f"{sheet.contract_id.name or ''} {month}".strip()
 
-    @api.depends("timesheet_ids.itsm_credit_hours", "timesheet_ids.itsm_onsite_span", "contract_id.hourly_rate",
-                 "contract_id.day_rate")
+    @api.depends(
+        "timesheet_ids.itsm_credit_hours",
+        "timesheet_ids.itsm_onsite_span",
+        "contract_id.hourly_rate",
+        "contract_id.day_rate",
+    )
     def _compute_amounts(self):
         for sheet in self:
             hours, days = sheet._billable_quantities()
@@ -74,8 +90,12 @@ class ItsmActivitySheet(models.Model):
         for sheet in self:
             if sheet.period_end < sheet.period_start:
                 raise ValidationError(
-                    self.env._("Activity sheet %(name)s: the period ends (%(end)s) before it starts (%(start)s).",
-                               name=sheet.name, end=sheet.period_end, start=sheet.period_start)
+                    self.env._(
+                        "Activity sheet %(name)s: the period ends (%(end)s) before it starts (%(start)s).",
+                        name=sheet.name,
+                        end=sheet.period_end,
+                        start=sheet.period_start,
+                    )
                 )
 
     def _billable_quantities(self):
@@ -122,50 +142,69 @@ class ItsmActivitySheet(models.Model):
         self.action_collect()
         if not self.timesheet_ids:
             raise UserError(
-                self.env._("No intervention to invoice on %(contract)s between %(start)s and %(end)s.",
-                           contract=self.contract_id.name, start=self.period_start, end=self.period_end)
+                self.env._(
+                    "No intervention to invoice on %(contract)s between %(start)s and %(end)s.",
+                    contract=self.contract_id.name,
+                    start=self.period_start,
+                    end=self.period_end,
+                )
             )
         contract = self.contract_id
         hours, days = self._billable_quantities()
         lines = []
         if hours:
-            lines.append(Command.create({
-                "product_id": self.env.ref("itsm_service_contract.product_tm_hour").id,
-                "name": self.env._("Troubleshooting and assistance by the hour, %(start)s - %(end)s",
-                                   start=self.period_start, end=self.period_end),
-                "quantity": hours,
-                "price_unit": contract.hourly_rate,
-            }))
+            lines.append(
+                Command.create(
+                    {
+                        "product_id": self.env.ref("itsm_service_contract.product_tm_hour").id,
+                        "name": self.env._(
+                            "Troubleshooting and assistance by the hour, %(start)s - %(end)s",
+                            start=self.period_start,
+                            end=self.period_end,
+                        ),
+                        "quantity": hours,
+                        "price_unit": contract.hourly_rate,
+                    }
+                )
+            )
         if days:
-            lines.append(Command.create({
-                "product_id": self.env.ref("itsm_service_contract.product_tm_day").id,
-                "name": self.env._("Technical assistance on site by the day, %(start)s - %(end)s",
-                                   start=self.period_start, end=self.period_end),
-                "quantity": days,
-                "price_unit": contract.day_rate,
-            }))
-        invoice = self.env["account.move"].create({
-            "move_type": "out_invoice",
-            "partner_id": contract.partner_id.id,
-            "company_id": contract.company_id.id,
-            "invoice_origin": self.name,
-            "ref": self.env._("Activity sheet %(name)s", name=self.name),
-            "invoice_line_ids": lines,
-        })
+            lines.append(
+                Command.create(
+                    {
+                        "product_id": self.env.ref("itsm_service_contract.product_tm_day").id,
+                        "name": self.env._(
+                            "Technical assistance on site by the day, %(start)s - %(end)s",
+                            start=self.period_start,
+                            end=self.period_end,
+                        ),
+                        "quantity": days,
+                        "price_unit": contract.day_rate,
+                    }
+                )
+            )
+        invoice = self.env["account.move"].create(
+            {
+                "move_type": "out_invoice",
+                "partner_id": contract.partner_id.id,
+                "company_id": contract.company_id.id,
+                "invoice_origin": self.name,
+                "ref": self.env._("Activity sheet %(name)s", name=self.name),
+                "invoice_line_ids": lines,
+            }
+        )
         pdf, _type = self.env["ir.actions.report"]._render_qweb_pdf(
             "itsm_service_contract.action_report_activity_sheet", self.ids
         )
-        attachment = self.env["ir.attachment"].create({
-            "name": self.env._("Activity sheet %(name)s.pdf", name=self.name).replace("/", "-"),
-            "type": "binary",
-            "datas": base64.b64encode(pdf),
-            "res_model": "account.move",
-            "res_id": invoice.id,
-            "mimetype": "application/pdf",
-        })
-        invoice.message_post(
-            body=self.env._("Activity sheet of the period attached."), attachment_ids=attachment.ids
+        attachment = self.env["ir.attachment"].create(
+            {
+                "name": self.env._("Activity sheet %(name)s.pdf", name=self.name).replace("/", "-"),
+                "type": "binary",
+                "datas": base64.b64encode(pdf),
+                "res_model": "account.move",
+                "res_id": invoice.id,
+                "mimetype": "application/pdf",
+            }
         )
+        invoice.message_post(body=self.env._("Activity sheet of the period attached."), attachment_ids=attachment.ids)
         self.write({"invoice_id": invoice.id, "state": "invoiced"})
-        return {"type": "ir.actions.act_window", "res_model": "account.move", "res_id": invoice.id,
-                "view_mode": "form"}
+        return {"type": "ir.actions.act_window", "res_model": "account.move", "res_id": invoice.id, "view_mode": "form"}

@@ -1,5 +1,9 @@
-from odoo import api, fields, models
-from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo import api
+from odoo import fields
+from odoo import models
+from odoo.exceptions import AccessError
+from odoo.exceptions import UserError
+from odoo.exceptions import ValidationError
 from odoo.tools import float_is_zero
 
 # Fields that define what a move did to the balance: never rewritten in place.
@@ -12,9 +16,7 @@ class ItsmCreditMove(models.Model):
     _order = "date desc, id desc"
     _check_company_auto = True
 
-    contract_id = fields.Many2one(
-        "itsm.contract", string="Contract", required=True, index=True, ondelete="restrict", check_company=True
-    )
+    contract_id = fields.Many2one("itsm.contract", required=True, index=True, ondelete="restrict", check_company=True)
     company_id = fields.Many2one(related="contract_id.company_id", store=True, index=True)
     partner_id = fields.Many2one(related="contract_id.partner_id", string="Client", store=True, index=True)
     date = fields.Date(required=True, default=fields.Date.context_today, index=True)
@@ -30,9 +32,7 @@ class ItsmCreditMove(models.Model):
         required=True,
         index=True,
     )
-    hours = fields.Float(
-        required=True, digits=(16, 2), help="Signed hours: positive adds credit, negative draws it."
-    )
+    hours = fields.Float(required=True, digits=(16, 2), help="Signed hours: positive adds credit, negative draws it.")
     name = fields.Char(string="Description", required=True)
     reason = fields.Text(help="Why the credit was adjusted by hand (required for adjustments).")
     sale_order_line_id = fields.Many2one(
@@ -44,11 +44,19 @@ class ItsmCreditMove(models.Model):
     )
     user_id = fields.Many2one("res.users", string="Posted by", default=lambda self: self.env.user, readonly=True)
     reversed_move_id = fields.Many2one(
-        "itsm.credit.move", string="Reverses", index="btree_not_null", readonly=True, copy=False,
+        "itsm.credit.move",
+        string="Reverses",
+        index="btree_not_null",
+        readonly=True,
+        copy=False,
         help="The move this one cancels.",
     )
     reversal_move_id = fields.Many2one(
-        "itsm.credit.move", string="Reversed by", readonly=True, copy=False, index="btree_not_null",
+        "itsm.credit.move",
+        string="Reversed by",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
         help="The move that cancels this one.",
     )
 
@@ -61,8 +69,11 @@ class ItsmCreditMove(models.Model):
                     raise ValidationError(self.env._("An adjustment of zero hours changes nothing."))
                 if not (move.reason or "").strip():
                     raise ValidationError(
-                        self.env._("An adjustment of %(hours).2f h on %(contract)s needs a reason.",
-                                   hours=move.hours, contract=move.contract_id.name)
+                        self.env._(
+                            "An adjustment of %(hours).2f h on %(contract)s needs a reason.",
+                            hours=move.hours,
+                            contract=move.contract_id.name,
+                        )
                     )
                 continue
             positive = move.move_type in ("purchase", "recharge")
@@ -70,13 +81,21 @@ class ItsmCreditMove(models.Model):
                 positive = not positive
             if positive and move.hours <= 0:
                 raise ValidationError(
-                    self.env._("A %(type)s move must add hours (got %(hours).2f h on %(contract)s).",
-                               type=label, hours=move.hours, contract=move.contract_id.name)
+                    self.env._(
+                        "A %(type)s move must add hours (got %(hours).2f h on %(contract)s).",
+                        type=label,
+                        hours=move.hours,
+                        contract=move.contract_id.name,
+                    )
                 )
             if not positive and move.hours > 0:
                 raise ValidationError(
-                    self.env._("A %(type)s move must draw hours (got %(hours).2f h on %(contract)s).",
-                               type=label, hours=move.hours, contract=move.contract_id.name)
+                    self.env._(
+                        "A %(type)s move must draw hours (got %(hours).2f h on %(contract)s).",
+                        type=label,
+                        hours=move.hours,
+                        contract=move.contract_id.name,
+                    )
                 )
 
     @api.model_create_multi
@@ -97,8 +116,7 @@ class ItsmCreditMove(models.Model):
             for contract in contracts:
                 if contract.state == "closed":
                     raise UserError(
-                        self.env._("Contract %(name)s is closed: its ledger can no longer change.",
-                                   name=contract.name)
+                        self.env._("Contract %(name)s is closed: its ledger can no longer change.", name=contract.name)
                     )
             contracts._lock_for_update()
         moves = super().create(vals_list)
@@ -108,9 +126,7 @@ class ItsmCreditMove(models.Model):
 
     def write(self, vals):
         if LEDGER_FIELDS.intersection(vals) and not self.env.context.get("itsm_ledger_post"):
-            raise UserError(
-                self.env._("A ledger move is never rewritten: post an adjustment or a reversal instead.")
-            )
+            raise UserError(self.env._("A ledger move is never rewritten: post an adjustment or a reversal instead."))
         return super().write(vals)
 
     @api.ondelete(at_uninstall=False)

@@ -1,4 +1,6 @@
-from odoo import api, fields, models
+from odoo import api
+from odoo import fields
+from odoo import models
 from odoo.exceptions import ValidationError
 
 
@@ -21,8 +23,7 @@ class ProductTemplate(models.Model):
             if template.itsm_credit_hours < 0 or (template.itsm_is_credit_package and template.itsm_credit_hours <= 0):
                 raise ValidationError(
                     self.env._(
-                        "The time-credit package %(product)s must credit a positive number of hours "
-                        "(got %(hours)s h).",
+                        "The time-credit package %(product)s must credit a positive number of hours (got %(hours)s h).",
                         product=template.display_name,
                         hours=template.itsm_credit_hours,
                     )

@@ -1,5 +1,8 @@
-from odoo import api, fields, models
-from odoo.exceptions import UserError, ValidationError
+from odoo import api
+from odoo import fields
+from odoo import models
+from odoo.exceptions import UserError
+from odoo.exceptions import ValidationError
 from odoo.tools import float_compare
 
 from ..rules import add_months
@@ -39,9 +42,7 @@ class SaleOrder(models.Model):
         help="Number of this amendment to the contract (avenant n°): the one it got when it was confirmed, "
         "or the one it will get.",
     )
-    itsm_confirmed_amendment_number = fields.Integer(
-        string="Confirmed amendment number", readonly=True, copy=False
-    )
+    itsm_confirmed_amendment_number = fields.Integer(string="Confirmed amendment number", readonly=True, copy=False)
     itsm_validity_end = fields.Date(
         string="New validity end",
         compute="_compute_itsm_credit",
@@ -50,9 +51,17 @@ class SaleOrder(models.Model):
     itsm_credit_move_ids = fields.One2many("itsm.credit.move", "sale_order_id", string="Credit moves")
 
     @api.depends(
-        "order_line.product_id", "order_line.product_uom_qty", "order_line.product_uom",
-        "itsm_contract_id", "state", "date_order", "itsm_credit_move_ids", "itsm_confirmed_amendment_number",
-        "itsm_contract_id.amendment_count", "itsm_contract_id.last_credit_date", "itsm_contract_id.validity_months",
+        "order_line.product_id",
+        "order_line.product_uom_qty",
+        "order_line.product_uom",
+        "itsm_contract_id",
+        "state",
+        "date_order",
+        "itsm_credit_move_ids",
+        "itsm_confirmed_amendment_number",
+        "itsm_contract_id.amendment_count",
+        "itsm_contract_id.last_credit_date",
+        "itsm_contract_id.validity_months",
     )
     def _compute_itsm_credit(self):
         today = fields.Date.context_today(self)
@@ -84,8 +93,10 @@ class SaleOrder(models.Model):
                 raise ValidationError(
                     self.env._(
                         "Order %(order)s is for %(client)s but contract %(contract)s belongs to %(owner)s.",
-                        order=order.name, client=order.partner_id.commercial_partner_id.display_name,
-                        contract=contract.name, owner=contract.partner_id.display_name,
+                        order=order.name,
+                        client=order.partner_id.commercial_partner_id.display_name,
+                        contract=contract.name,
+                        owner=contract.partner_id.display_name,
                     )
                 )
 
@@ -117,7 +128,9 @@ class SaleOrder(models.Model):
                 self.env._(
                     "%(client)s has several running contracts (%(contracts)s): choose the one order %(order)s "
                     "credits in its Service contract field.",
-                    client=client.display_name, contracts=", ".join(running.mapped("name")), order=self.name,
+                    client=client.display_name,
+                    contracts=", ".join(running.mapped("name")),
+                    order=self.name,
                 )
             )
         if running:
@@ -132,8 +145,7 @@ class SaleOrder(models.Model):
                 "title": self.env._("Time credit %(client)s", client=client.name),
             }
         )
-        contract.message_post(body=self.env._("Created by the confirmation of %(order)s.",
-                                              order=self._get_html_link()))
+        contract.message_post(body=self.env._("Created by the confirmation of %(order)s.", order=self._get_html_link()))
         return contract
 
     def _itsm_post_credit(self):
@@ -173,7 +185,8 @@ class SaleOrder(models.Model):
             contract.message_post(
                 body=self.env._(
                     "%(what)s of %(hours).2f h confirmed by %(order)s: the credit is valid until %(end)s.",
-                    what=self.env._("Amendment no. %(number)s", number=number) if is_recharge
+                    what=self.env._("Amendment no. %(number)s", number=number)
+                    if is_recharge
                     else self.env._("Purchase"),
                     hours=sum(line._itsm_credit_hours() for line in lines),
                     order=order._get_html_link(),
@@ -207,13 +220,20 @@ class SaleOrder(models.Model):
                         self.env._(
                             "Order %(order)s cannot be cancelled: it credited %(hours).2f h to %(contract)s, whose "
                             "balance is only %(balance).2f h. Those hours are already consumed.",
-                            order=order.name, hours=hours, contract=contract.name, balance=contract.balance_hours,
+                            order=order.name,
+                            hours=hours,
+                            contract=contract.name,
+                            balance=contract.balance_hours,
                         )
                     )
                 contract_moves._reverse(self.env._("Cancellation of %(order)s", order=order.name))
                 contract.message_post(
-                    body=self.env._("%(order)s cancelled: %(hours).2f h withdrawn; the credit is now valid until "
-                                    "%(end)s.", order=order._get_html_link(), hours=hours, end=contract.date_end)
+                    body=self.env._(
+                        "%(order)s cancelled: %(hours).2f h withdrawn; the credit is now valid until %(end)s.",
+                        order=order._get_html_link(),
+                        hours=hours,
+                        end=contract.date_end,
+                    )
                 )
 
     def action_view_itsm_contract(self):
@@ -224,4 +244,3 @@ class SaleOrder(models.Model):
             "res_id": self.itsm_contract_id.id,
             "view_mode": "form",
         }
-

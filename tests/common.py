@@ -1,9 +1,11 @@
-from datetime import date, datetime
+from datetime import date
+from datetime import datetime
 
 from freezegun import freeze_time
 
 from odoo import Command
-from odoo.tests import TransactionCase, new_test_user
+from odoo.tests import TransactionCase
+from odoo.tests import new_test_user
 
 
 class ItsmCase(TransactionCase):
@@ -27,19 +29,27 @@ class ItsmCase(TransactionCase):
         cls.annual = cls.env.ref("itsm_service_contract.product_credit_annual")
         cls.monthly = cls.env.ref("itsm_service_contract.product_credit_monthly")
         cls.account_manager = new_test_user(
-            cls.env, login="itsm_am", name="Aurore Manager",
+            cls.env,
+            login="itsm_am",
+            name="Aurore Manager",
             groups="itsm_service_contract.group_itsm_account_manager,sales_team.group_sale_salesman",
         )
         cls.technician = new_test_user(
             cls.env, login="itsm_tech", name="Théo Technician", groups="itsm_service_contract.group_itsm_technician"
         )
         cls.other_company_manager = new_test_user(
-            cls.env, login="itsm_other", name="Olga Other",
+            cls.env,
+            login="itsm_other",
+            name="Olga Other",
             groups="itsm_service_contract.group_itsm_service_manager",
-            company_id=cls.other_company.id, company_ids=[cls.other_company.id],
+            company_id=cls.other_company.id,
+            company_ids=[cls.other_company.id],
         )
         cls.portal_user_a = new_test_user(
-            cls.env, login="itsm_portal_a", name="Alice Portal", groups="base.group_portal",
+            cls.env,
+            login="itsm_portal_a",
+            name="Alice Portal",
+            groups="base.group_portal",
             partner_id=cls.client_a_contact.id,
         )
 
@@ -63,8 +73,9 @@ class ItsmCase(TransactionCase):
     def _ledger_sum(self, contract):
         """The balance computed independently: a plain sum read from the database."""
         self.env.flush_all()
-        self.env.cr.execute("SELECT COALESCE(SUM(hours), 0) FROM itsm_credit_move WHERE contract_id = %s",
-                            [contract.id])
+        self.env.cr.execute(
+            "SELECT COALESCE(SUM(hours), 0) FROM itsm_credit_move WHERE contract_id = %s", [contract.id]
+        )
         return self.env.cr.fetchone()[0]
 
 
@@ -83,16 +94,30 @@ class ItsmInterventionCase(ItsmCase):
             {
                 "name": "Office hours (UTC)",
                 "tz": "UTC",
-                "attendance_ids": [Command.clear()] + [
-                    Command.create({"name": f"{day} {start}", "dayofweek": str(day), "hour_from": start,
-                                    "hour_to": end, "day_period": "morning" if start < 12 else "afternoon"})
-                    for day in range(5) for start, end in ((8, 12), (13, 18))
+                "attendance_ids": [Command.clear()]
+                + [
+                    Command.create(
+                        {
+                            "name": f"{day} {start}",
+                            "dayofweek": str(day),
+                            "hour_from": start,
+                            "hour_to": end,
+                            "day_period": "morning" if start < 12 else "afternoon",
+                        }
+                    )
+                    for day in range(5)
+                    for start, end in ((8, 12), (13, 18))
                 ],
             }
         )
         cls.env["resource.calendar.leaves"].create(
-            {"name": "Armistice", "calendar_id": cls.calendar.id, "resource_id": False,
-             "date_from": datetime(2026, 11, 11, 0, 0), "date_to": datetime(2026, 11, 11, 23, 59, 59)}
+            {
+                "name": "Armistice",
+                "calendar_id": cls.calendar.id,
+                "resource_id": False,
+                "date_from": datetime(2026, 11, 11, 0, 0),
+                "date_to": datetime(2026, 11, 11, 23, 59, 59),
+            }
         )
         cls.contract = cls._buy_class(cls.client_a, cls.annual, date(2026, 11, 2))
         cls.contract.write({"calendar_id": cls.calendar.id})
@@ -115,15 +140,25 @@ class ItsmInterventionCase(ItsmCase):
     @classmethod
     def _ticket(cls, requested, partner=None):
         return cls.env["helpdesk.ticket"].create(
-            {"name": "Server down", "description": "The file server does not start",
-             "partner_id": (partner or cls.client_a_contact).id, "team_id": cls.team.id,
-             "project_id": cls.project.id, "itsm_request_date": requested}
+            {
+                "name": "Server down",
+                "description": "The file server does not start",
+                "partner_id": (partner or cls.client_a_contact).id,
+                "team_id": cls.team.id,
+                "project_id": cls.project.id,
+                "itsm_request_date": requested,
+            }
         )
 
     def _log(self, start, hours, ticket=None, **vals):
         ticket = ticket or self.ticket
-        values = {"name": "Intervention", "ticket_id": ticket.id, "project_id": self.project.id,
-                  "employee_id": self.employee.id, "date_time": start, "unit_amount": hours}
+        values = {
+            "name": "Intervention",
+            "ticket_id": ticket.id,
+            "project_id": self.project.id,
+            "employee_id": self.employee.id,
+            "date_time": start,
+            "unit_amount": hours,
+        }
         values.update(vals)
         return self.env["account.analytic.line"].create(values)
-

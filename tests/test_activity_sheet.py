@@ -1,4 +1,5 @@
-from datetime import date, datetime
+from datetime import date
+from datetime import datetime
 
 from odoo.exceptions import UserError
 from odoo.tests import tagged
@@ -14,9 +15,15 @@ class TestActivitySheet(ItsmInterventionCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.tm_contract = cls.env["itsm.contract"].create(
-            {"partner_id": cls.client_b.id, "contract_type": "time_material", "state": "active",
-             "date_start": date(2026, 1, 1), "hourly_rate": 60.0, "day_rate": 300.0,
-             "calendar_id": cls.calendar.id}
+            {
+                "partner_id": cls.client_b.id,
+                "contract_type": "time_material",
+                "state": "active",
+                "date_start": date(2026, 1, 1),
+                "hourly_rate": 60.0,
+                "day_rate": 300.0,
+                "calendar_id": cls.calendar.id,
+            }
         )
         cls.tm_ticket = cls._ticket(datetime(2026, 11, 2, 9, 0), partner=cls.client_b)
 
@@ -24,10 +31,22 @@ class TestActivitySheet(ItsmInterventionCase):
         self.assertEqual(self.tm_ticket.itsm_contract_id, self.tm_contract)
         log = self._log
         remote = log(datetime(2026, 11, 16, 9, 0), 65 / 60, ticket=self.tm_ticket, name="Printer")
-        full = log(datetime(2026, 11, 17, 8, 0), 8.0, ticket=self.tm_ticket, name="Migration",
-                   itsm_mode="onsite", itsm_onsite_span="full_day")
-        half = log(datetime(2026, 11, 18, 8, 0), 4.0, ticket=self.tm_ticket, name="Migration",
-                   itsm_mode="onsite", itsm_onsite_span="half_day")
+        full = log(
+            datetime(2026, 11, 17, 8, 0),
+            8.0,
+            ticket=self.tm_ticket,
+            name="Migration",
+            itsm_mode="onsite",
+            itsm_onsite_span="full_day",
+        )
+        half = log(
+            datetime(2026, 11, 18, 8, 0),
+            4.0,
+            ticket=self.tm_ticket,
+            name="Migration",
+            itsm_mode="onsite",
+            itsm_onsite_span="half_day",
+        )
         saturday = log(datetime(2026, 11, 21, 10, 0), 1.0, ticket=self.tm_ticket, name="Backup")
         self.assertFalse(self.tm_contract.credit_move_ids, "no credit on time and material")
         sheet = self.env["itsm.activity.sheet"].create(
@@ -40,7 +59,9 @@ class TestActivitySheet(ItsmInterventionCase):
         self.assertEqual(sheet.amount_untaxed, 2.75 * 60 + 1.5 * 300)
         action = sheet.action_create_invoice()
         invoice = self.env["account.move"].browse(action["res_id"])
-        self.assertEqual((invoice.state, invoice.move_type, invoice.partner_id), ("draft", "out_invoice", self.client_b))
+        self.assertEqual(
+            (invoice.state, invoice.move_type, invoice.partner_id), ("draft", "out_invoice", self.client_b)
+        )
         self.assertEqual(invoice.amount_untaxed, 615.0)
         self.assertEqual(sorted(invoice.invoice_line_ids.mapped("quantity")), [1.5, 2.75])
         attachment = self.env["ir.attachment"].search([("res_model", "=", "account.move"), ("res_id", "=", invoice.id)])
@@ -64,9 +85,11 @@ class TestActivitySheet(ItsmInterventionCase):
         sheet.action_collect()
         groups = sheet._grouped_lines()
         self.assertEqual(list(groups), [self.tm_ticket])
-        self.assertEqual({name: len(lines) for name, lines in groups[self.tm_ticket].items()},
-                         {"Printer": 2, "VPN": 1})
-        html = self.env["ir.actions.report"]._render_qweb_html(
-            "itsm_service_contract.action_report_activity_sheet", sheet.ids)[0].decode()
+        self.assertEqual({name: len(lines) for name, lines in groups[self.tm_ticket].items()}, {"Printer": 2, "VPN": 1})
+        html = (
+            self.env["ir.actions.report"]
+            ._render_qweb_html("itsm_service_contract.action_report_activity_sheet", sheet.ids)[0]
+            .decode()
+        )
         self.assertIn("Activity sheet", html)
         self.assertIn("VPN", html)

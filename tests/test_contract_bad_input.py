@@ -1,6 +1,7 @@
 from datetime import date
 
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import UserError
+from odoo.exceptions import ValidationError
 from odoo.tests import tagged
 
 from .common import ItsmCase
@@ -16,13 +17,16 @@ class TestContractBadInput(ItsmCase):
             with self.assertRaisesRegex(ValidationError, "must credit a positive number of hours"):
                 with self.env.cr.savepoint():
                     self.env["product.template"].create(
-                        {"name": f"Bad package {hours}", "type": "service", "itsm_is_credit_package": True,
-                         "itsm_credit_hours": hours}
+                        {
+                            "name": f"Bad package {hours}",
+                            "type": "service",
+                            "itsm_is_credit_package": True,
+                            "itsm_credit_hours": hours,
+                        }
                     )
-        with self.assertRaisesRegex(ValidationError, "positive number of hours"):
-            with self.env.cr.savepoint():
-                self.annual.product_tmpl_id.itsm_credit_hours = -1
-                self.env.flush_all()
+        with self.assertRaisesRegex(ValidationError, "positive number of hours"), self.env.cr.savepoint():
+            self.annual.product_tmpl_id.itsm_credit_hours = -1
+            self.env.flush_all()
         self.env.invalidate_all()
         self.assertEqual(self.annual.itsm_credit_hours, 210.0)
 
@@ -33,9 +37,8 @@ class TestContractBadInput(ItsmCase):
         with self.assertRaisesRegex(UserError, "is closed: it cannot be recharged"):
             contract.action_recharge()
         order = self._order(self.client_a, self.monthly, contract=contract)
-        with self.assertRaisesRegex(UserError, "is closed: it cannot be recharged"):
-            with self.env.cr.savepoint():
-                order.action_confirm()
+        with self.assertRaisesRegex(UserError, "is closed: it cannot be recharged"), self.env.cr.savepoint():
+            order.action_confirm()
         self.assertEqual(self._moves(), before, "the ledger is unchanged")
         self.assertEqual(contract.balance_hours, 17.5)
 
@@ -45,8 +48,13 @@ class TestContractBadInput(ItsmCase):
         with self.assertRaisesRegex(ValidationError, r"adjustment of 3\.00 h on .* needs a reason"):
             with self.env.cr.savepoint():
                 self.env["itsm.credit.move"].with_user(self.account_manager).create(
-                    {"contract_id": contract.id, "move_type": "adjustment", "hours": 3.0, "name": "Gift",
-                     "reason": "   "}
+                    {
+                        "contract_id": contract.id,
+                        "move_type": "adjustment",
+                        "hours": 3.0,
+                        "name": "Gift",
+                        "reason": "   ",
+                    }
                 )
         self.assertEqual(self._moves(), before)
         self.assertEqual(contract.balance_hours, 17.5)

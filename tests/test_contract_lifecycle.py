@@ -93,8 +93,7 @@ class TestContractLifecycle(ItsmCase):
         def notices():
             activities = contract.activity_ids.filtered(lambda a: a.activity_type_id == activity_type)
             mails = self.env["mail.message"].search(
-                [("model", "=", "itsm.contract"), ("res_id", "=", contract.id),
-                 ("subject", "ilike", "running low")]
+                [("model", "=", "itsm.contract"), ("res_id", "=", contract.id), ("subject", "ilike", "running low")]
             )
             return len(activities), len(mails)
 
@@ -102,9 +101,14 @@ class TestContractLifecycle(ItsmCase):
         self.assertEqual(notices(), (0, 0))
         contract._consume(3.0, "Call")  # 4.5 h left: under 5
         self.assertEqual(notices(), (1, 1))
-        self.assertIn(self.client_a, self.env["mail.message"].search(
-            [("model", "=", "itsm.contract"), ("res_id", "=", contract.id), ("subject", "ilike", "running low")]
-        ).partner_ids)
+        self.assertIn(
+            self.client_a,
+            self.env["mail.message"]
+            .search(
+                [("model", "=", "itsm.contract"), ("res_id", "=", contract.id), ("subject", "ilike", "running low")]
+            )
+            .partner_ids,
+        )
         contract._consume(1.0, "Call")
         contract._consume(1.0, "Call")
         self.assertEqual(notices(), (1, 1), "not one notice per intervention")

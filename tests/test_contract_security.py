@@ -1,6 +1,7 @@
 from datetime import date
 
-from odoo.exceptions import AccessError, UserError
+from odoo.exceptions import AccessError
+from odoo.exceptions import UserError
 from odoo.tests import tagged
 
 from .common import ItsmCase
@@ -14,8 +15,7 @@ class TestContractSecurity(ItsmCase):
         cls.contract_a = cls.env["itsm.contract"].create({"partner_id": cls.client_a.id, "state": "active"})
         cls.contract_b = cls.env["itsm.contract"].create({"partner_id": cls.client_b.id, "state": "active"})
         cls.contract_other = cls.env["itsm.contract"].create(
-            {"partner_id": cls.client_a.id, "company_id": cls.other_company.id, "state": "active",
-             "calendar_id": False}
+            {"partner_id": cls.client_a.id, "company_id": cls.other_company.id, "state": "active", "calendar_id": False}
         )
 
     def test_technician_reads_but_does_not_manage(self):
@@ -27,16 +27,23 @@ class TestContractSecurity(ItsmCase):
             contracts.create({"partner_id": self.client_b.id})
         with self.assertRaises(AccessError):
             self.env["itsm.credit.move"].with_user(self.technician).create(
-                {"contract_id": self.contract_a.id, "move_type": "adjustment", "hours": 5, "name": "Gift",
-                 "reason": "Commercial gesture"}
+                {
+                    "contract_id": self.contract_a.id,
+                    "move_type": "adjustment",
+                    "hours": 5,
+                    "name": "Gift",
+                    "reason": "Commercial gesture",
+                }
             )
         self.assertFalse(self.contract_a.credit_move_ids)
 
     def test_account_manager_manages_and_adjusts(self):
         contract = self.contract_a.with_user(self.account_manager)
         contract.write({"overdraft_policy": "allow", "low_balance_threshold": 3.0})
-        wizard = self.env["itsm.credit.adjust.wizard"].with_user(self.account_manager).create(
-            {"contract_id": contract.id, "hours": 2.5, "reason": "Commercial gesture after the outage"}
+        wizard = (
+            self.env["itsm.credit.adjust.wizard"]
+            .with_user(self.account_manager)
+            .create({"contract_id": contract.id, "hours": 2.5, "reason": "Commercial gesture after the outage"})
         )
         wizard.action_confirm()
         move = self.contract_a.credit_move_ids

@@ -71,7 +71,7 @@ class TestCreditPurchase(ItsmCase):
         self.assertEqual(contract.balance_hours, self._ledger_sum(contract))
         # The printed quotation is the amendment.
         html = self.env["ir.actions.report"]._render_qweb_html("sale.action_report_saleorder", quote.ids)[0]
-        self.assertIn(f"Amendment no. <span>1</span>", html.decode())
+        self.assertIn("Amendment no. <span>1</span>", html.decode())
         self.assertIn(contract.name, html.decode())
 
     def test_second_amendment_number(self):

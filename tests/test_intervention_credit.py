@@ -1,6 +1,9 @@
-from datetime import date, datetime
+from datetime import date
+from datetime import datetime
 
-from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.exceptions import AccessError
+from odoo.exceptions import UserError
+from odoo.exceptions import ValidationError
 from odoo.tests import tagged
 
 from .common import ItsmInterventionCase
@@ -41,8 +44,9 @@ class TestInterventionCredit(ItsmInterventionCase):
 
     def test_full_day_on_site_24h_after_request_is_urgent(self):
         ticket = self._ticket(datetime(2026, 11, 16, 8, 0))
-        line = self._log(datetime(2026, 11, 17, 8, 0), 8.0, ticket=ticket, itsm_mode="onsite",
-                         itsm_onsite_span="full_day")
+        line = self._log(
+            datetime(2026, 11, 17, 8, 0), 8.0, ticket=ticket, itsm_mode="onsite", itsm_onsite_span="full_day"
+        )
         self.assertTrue(line.itsm_is_urgent)
         # 7 h x 1.5
         self.assertEqual(line.itsm_credit_hours, 10.5)
@@ -55,8 +59,9 @@ class TestInterventionCredit(ItsmInterventionCase):
 
     def test_urgent_full_day_on_sunday_add_and_multiply(self):
         ticket = self._ticket(datetime(2026, 11, 21, 18, 0))
-        line = self._log(datetime(2026, 11, 22, 8, 0), 8.0, ticket=ticket, itsm_mode="onsite",
-                         itsm_onsite_span="full_day")
+        line = self._log(
+            datetime(2026, 11, 22, 8, 0), 8.0, ticket=ticket, itsm_mode="onsite", itsm_onsite_span="full_day"
+        )
         self.assertTrue(line.itsm_is_urgent)
         self.assertEqual(line.itsm_nho_hours, 7.0, "a day on a non-working day is entirely NHO")
         # add: 7 x (1 + 0.5 + 0.5)
@@ -97,9 +102,17 @@ class TestInterventionCredit(ItsmInterventionCase):
 
     def test_batch_create_one_move_per_line(self):
         lines = self.env["account.analytic.line"].create(
-            [{"name": f"Call {i}", "ticket_id": self.ticket.id, "project_id": self.project.id,
-              "employee_id": self.employee.id, "date_time": datetime(2026, 11, 16, 9, 0), "unit_amount": 0.2}
-             for i in range(20)]
+            [
+                {
+                    "name": f"Call {i}",
+                    "ticket_id": self.ticket.id,
+                    "project_id": self.project.id,
+                    "employee_id": self.employee.id,
+                    "date_time": datetime(2026, 11, 16, 9, 0),
+                    "unit_amount": 0.2,
+                }
+                for i in range(20)
+            ]
         )
         moves = self.contract.credit_move_ids.filtered(lambda m: m.move_type == "consumption")
         self.assertEqual(len(moves), 20)
@@ -110,9 +123,8 @@ class TestInterventionCredit(ItsmInterventionCase):
         self.contract.state = "grace"
         count = self.env["account.analytic.line"].search_count([])
         moves = len(self.contract.credit_move_ids)
-        with self.assertRaisesRegex(UserError, "grace period"):
-            with self.env.cr.savepoint():
-                self._log(datetime(2026, 11, 16, 9, 0), 1.0)
+        with self.assertRaisesRegex(UserError, "grace period"), self.env.cr.savepoint():
+            self._log(datetime(2026, 11, 16, 9, 0), 1.0)
         self.assertEqual(self.env["account.analytic.line"].search_count([]), count)
         self.assertEqual(len(self.contract.credit_move_ids), moves)
         line = self._log(datetime(2026, 11, 16, 9, 0), 1.0, itsm_is_project=True)
@@ -121,15 +133,13 @@ class TestInterventionCredit(ItsmInterventionCase):
     def test_overdraft_refusal_leaves_nothing(self):
         self.contract._consume(209.5, "Big project")
         count = self.env["account.analytic.line"].search_count([])
-        with self.assertRaisesRegex(UserError, r"has 0\.50 h left: drawing 0\.75 h"):
-            with self.env.cr.savepoint():
-                self._log(datetime(2026, 11, 16, 9, 0), 0.6)
+        with self.assertRaisesRegex(UserError, r"has 0\.50 h left: drawing 0\.75 h"), self.env.cr.savepoint():
+            self._log(datetime(2026, 11, 16, 9, 0), 0.6)
         self.assertEqual(self.env["account.analytic.line"].search_count([]), count)
         self.assertEqual(self.contract.balance_hours, 0.5)
         line = self._log(datetime(2026, 11, 16, 9, 0), 0.5)
-        with self.assertRaisesRegex(UserError, "would overdraw"):
-            with self.env.cr.savepoint():
-                line.unit_amount = 3.0
+        with self.assertRaisesRegex(UserError, "would overdraw"), self.env.cr.savepoint():
+            line.unit_amount = 3.0
         self.env.invalidate_all()
         self.assertEqual(self._consumption(line).hours, -0.5)
         self.assertEqual(self.contract.balance_hours, 0.0)
@@ -148,16 +158,13 @@ class TestInterventionCredit(ItsmInterventionCase):
                 with self.env.cr.savepoint():
                     self._log(datetime(2026, 11, 16, 9, 0), **{"hours": vals.pop("unit_amount")}, **vals)
         contract_b = self._buy_class(self.client_b, self.monthly, date(2026, 11, 2))
-        with self.assertRaisesRegex(ValidationError, "belongs to"):
-            with self.env.cr.savepoint():
-                self._log(datetime(2026, 11, 16, 9, 0), 1.0, itsm_contract_id=contract_b.id)
-        with self.assertRaisesRegex(ValidationError, "outside the validity"):
-            with self.env.cr.savepoint():
-                self._log(datetime(2026, 10, 1, 9, 0), 1.0)
+        with self.assertRaisesRegex(ValidationError, "belongs to"), self.env.cr.savepoint():
+            self._log(datetime(2026, 11, 16, 9, 0), 1.0, itsm_contract_id=contract_b.id)
+        with self.assertRaisesRegex(ValidationError, "outside the validity"), self.env.cr.savepoint():
+            self._log(datetime(2026, 10, 1, 9, 0), 1.0)
         self.contract.action_close()
-        with self.assertRaisesRegex(ValidationError, "no intervention can be counted"):
-            with self.env.cr.savepoint():
-                self._log(datetime(2026, 11, 16, 9, 0), 1.0)
+        with self.assertRaisesRegex(ValidationError, "no intervention can be counted"), self.env.cr.savepoint():
+            self._log(datetime(2026, 11, 16, 9, 0), 1.0)
         self.assertEqual(len(self.contract.credit_move_ids), before, "no move posted")
 
     def test_only_account_manager_overrides_urgency(self):

@@ -72,7 +72,9 @@ def find_odoo():
         return [PYTHON, odoo_bin], src
     probe = subprocess.run(
         [PYTHON, "-c", "import odoo.release as r; print(r.version_info[0])"],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     if probe.returncode != 0:
         die(NO_ODOO.format(python=PYTHON))
@@ -163,9 +165,21 @@ def ensure_postgres():
             for path in (PGDATA, PGSOCK):
                 shutil.chown(path, "postgres", "postgres")
         subprocess.run(
-            _as_pg_owner([os.path.join(bindir, "initdb"), "-D", PGDATA, "-U", DB_USER, "--auth=trust",
-                          "-E", "UTF8", "--locale=C.UTF-8"]),
-            check=True, stdout=subprocess.DEVNULL,
+            _as_pg_owner(
+                [
+                    os.path.join(bindir, "initdb"),
+                    "-D",
+                    PGDATA,
+                    "-U",
+                    DB_USER,
+                    "--auth=trust",
+                    "-E",
+                    "UTF8",
+                    "--locale=C.UTF-8",
+                ]
+            ),
+            check=True,
+            stdout=subprocess.DEVNULL,
         )
     if IS_ROOT:
         shutil.chown(PGSOCK, "postgres", "postgres")
@@ -173,15 +187,20 @@ def ensure_postgres():
     if status.returncode != 0:
         say(f"starting PostgreSQL (socket {PGSOCK}, port {PGPORT})")
         opts = f"-k {PGSOCK} -p {PGPORT} -c listen_addresses='' -c fsync=off -c max_connections=200"
-        subprocess.run(_as_pg_owner([pg_ctl, "-D", PGDATA, "-l", PGLOG, "-o", opts, "-w", "start"]),
-                       check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(
+            _as_pg_owner([pg_ctl, "-D", PGDATA, "-l", PGLOG, "-o", opts, "-w", "start"]),
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
     return bindir
 
 
 def psql(bindir, sql, db="postgres"):
     out = subprocess.run(
         [os.path.join(bindir, "psql"), "-h", PGSOCK, "-p", PGPORT, "-U", DB_USER, "-d", db, "-tAc", sql],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     return out.stdout.strip()
 
@@ -191,8 +210,10 @@ def db_exists(bindir, name):
 
 
 def drop_db(bindir, name):
-    subprocess.run([os.path.join(bindir, "dropdb"), "-h", PGSOCK, "-p", PGPORT, "-U", DB_USER,
-                    "--if-exists", "--force", name], check=True)
+    subprocess.run(
+        [os.path.join(bindir, "dropdb"), "-h", PGSOCK, "-p", PGPORT, "-U", DB_USER, "--if-exists", "--force", name],
+        check=True,
+    )
     shutil.rmtree(os.path.join(WORK, "data", "filestore", name), ignore_errors=True)
 
 
@@ -222,10 +243,20 @@ def addons_path():
 
 def odoo_args(db):
     return [
-        "--addons-path", addons_path(),
-        "--data-dir", os.path.join(WORK, "data"),
-        "--db_host", PGSOCK, "--db_port", PGPORT, "--db_user", DB_USER,
-        "-d", db, "--db-filter", f"^{db}$",
+        "--addons-path",
+        addons_path(),
+        "--data-dir",
+        os.path.join(WORK, "data"),
+        "--db_host",
+        PGSOCK,
+        "--db_port",
+        PGPORT,
+        "--db_user",
+        DB_USER,
+        "-d",
+        db,
+        "--db-filter",
+        f"^{db}$",
     ]
 
 
@@ -244,8 +275,11 @@ def cmd_run(args):
     odoo_cmd, env, bindir = setup()
     if not db_exists(bindir, DEMO_DB):
         say(f"creating database {DEMO_DB} with {MODULE} and its demo data (a few minutes)")
-        rc = subprocess.run([*odoo_cmd, *odoo_args(DEMO_DB), "-i", MODULE, "--stop-after-init",
-                             "--log-level", "warn"], env=env, check=False).returncode
+        rc = subprocess.run(
+            [*odoo_cmd, *odoo_args(DEMO_DB), "-i", MODULE, "--stop-after-init", "--log-level", "warn"],
+            env=env,
+            check=False,
+        ).returncode
         if rc != 0:
             drop_db(bindir, DEMO_DB)
             die(f"Installing {MODULE} failed (exit {rc}); see the log above.", 1)
@@ -267,20 +301,47 @@ def cmd_test(args):
     os.makedirs(WORK, exist_ok=True)
     logfile = os.path.join(WORK, f"test-{db}.log")
     say(f"fresh database {db}: installing {modules} in test mode, tests {tags}; log in {logfile}")
-    cmd = [*odoo_cmd, *odoo_args(db), "-i", modules, "--test-enable", "--test-tags", tags,
-           "--stop-after-init", "--log-level", "test", "--http-port", args.http_port, "--workers", "0",
-           "--max-cron-threads", "0"]
+    cmd = [
+        *odoo_cmd,
+        *odoo_args(db),
+        "-i",
+        modules,
+        "--test-enable",
+        "--test-tags",
+        tags,
+        "--stop-after-init",
+        "--log-level",
+        "test",
+        "--http-port",
+        args.http_port,
+        "--workers",
+        "0",
+        "--max-cron-threads",
+        "0",
+    ]
     started = time.time()
     tests = failed = 0
     other_errors = []
     test_failures = 0
-    with open(logfile, "w", encoding="utf-8") as log, subprocess.Popen(
-        cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1,
-    ) as proc:
+    with (
+        open(logfile, "w", encoding="utf-8") as log,
+        subprocess.Popen(
+            cmd,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            bufsize=1,
+        ) as proc,
+    ):
         for line in proc.stdout:
             log.write(line)
-            if args.verbose or LOG_LEVEL_RE.match(line) or " odoo.tests.stats: " in line \
-                    or line.startswith(("Traceback", "  File", "AssertionError", "odoo.")):
+            if (
+                args.verbose
+                or LOG_LEVEL_RE.match(line)
+                or " odoo.tests.stats: " in line
+                or line.startswith(("Traceback", "  File", "AssertionError", "odoo."))
+            ):
                 sys.stdout.write(line)
             match = RESULT_RE.search(line)
             if match:
@@ -288,8 +349,12 @@ def cmd_test(args):
                 tests = int(match.group(3))
             elif TEST_FAIL_RE.search(line):
                 test_failures += 1
-            elif LOG_LEVEL_RE.match(line) and " odoo.tests.result: " not in line \
-                    and "At least one test failed" not in line and "Module " not in line:
+            elif (
+                LOG_LEVEL_RE.match(line)
+                and " odoo.tests.result: " not in line
+                and "At least one test failed" not in line
+                and "Module " not in line
+            ):
                 other_errors.append(line.strip())
         rc = proc.wait()
     failed = max(failed, test_failures)
@@ -299,8 +364,10 @@ def cmd_test(args):
     if (rc != 0 or other_errors) and failed == 0:
         failed = 1
     passed = max(tests - failed, 0)
-    say(f"{tests} tests run in {time.time() - started:.0f}s, Odoo exit code {rc}, "
-        f"{len(other_errors)} error line(s) logged outside tests")
+    say(
+        f"{tests} tests run in {time.time() - started:.0f}s, Odoo exit code {rc}, "
+        f"{len(other_errors)} error line(s) logged outside tests"
+    )
     print(f"{passed} passed, {failed} failed", flush=True)
     if tests == 0 and not args.allow_empty:
         say("no test ran: that counts as a failure")
@@ -313,32 +380,39 @@ def cmd_pot(_args):
     odoo_cmd, env, bindir = setup()
     db = "itsm_pot"
     drop_db(bindir, db)
-    subprocess.run([*odoo_cmd, *odoo_args(db), "-i", MODULE, "--stop-after-init", "--log-level", "warn"],
-                   env=env, check=True)
+    subprocess.run(
+        [*odoo_cmd, *odoo_args(db), "-i", MODULE, "--stop-after-init", "--log-level", "warn"], env=env, check=True
+    )
     pot = os.path.join(ROOT, "i18n", f"{MODULE}.pot")
-    subprocess.run([*odoo_cmd, *odoo_args(db), "--i18n-export", pot, "--modules", MODULE,
-                    "--log-level", "warn"], env=env, check=True)
+    subprocess.run(
+        [*odoo_cmd, *odoo_args(db), "--i18n-export", pot, "--modules", MODULE, "--log-level", "warn"],
+        env=env,
+        check=True,
+    )
     drop_db(bindir, db)
     po = os.path.join(ROOT, "i18n", "fr.po")
     if os.path.isfile(po) and shutil.which("msgmerge"):
-        subprocess.run(["msgmerge", "--quiet", "--update", "--backup=none", "--no-fuzzy-matching", "--width=120",
-                        po, pot], check=True)
+        subprocess.run(
+            ["msgmerge", "--quiet", "--update", "--backup=none", "--no-fuzzy-matching", "--width=120", po, pot],
+            check=True,
+        )
     say(f"wrote {pot}")
 
 
 def cmd_stop(_args):
     bindir = _pg_bindir()
     if bindir and os.path.isdir(PGDATA):
-        subprocess.run(_as_pg_owner([os.path.join(bindir, "pg_ctl"), "-D", PGDATA, "-m", "fast", "stop"]),
-                       check=False)
+        subprocess.run(_as_pg_owner([os.path.join(bindir, "pg_ctl"), "-D", PGDATA, "-m", "fast", "stop"]), check=False)
 
 
 def cmd_env(_args):
     """Print shell exports to use this set-up from other scripts (benchmarks)."""
     odoo_cmd, _env, _bindir = setup()
     print(f"ODOO_CMD='{' '.join(odoo_cmd)}'")
-    print(f"ODOO_ARGS='--addons-path {addons_path()} --data-dir {os.path.join(WORK, 'data')} "
-          f"--db_host {PGSOCK} --db_port {PGPORT} --db_user {DB_USER}'")
+    print(
+        f"ODOO_ARGS='--addons-path {addons_path()} --data-dir {os.path.join(WORK, 'data')} "
+        f"--db_host {PGSOCK} --db_port {PGPORT} --db_user {DB_USER}'"
+    )
 
 
 def main():
@@ -348,9 +422,9 @@ def main():
     run.add_argument("odoo_args", nargs=argparse.REMAINDER, help="extra arguments for odoo")
     run.set_defaults(func=cmd_run)
     test = sub.add_parser("test", help="run the tests in a fresh database")
-    test.add_argument("--tags", help="Odoo --test-tags (default: /%s)" % MODULE)
-    test.add_argument("--modules", help="modules to install (default: %s)" % MODULE)
-    test.add_argument("--db", help="database name (default: %s)" % TEST_DB)
+    test.add_argument("--tags", help=f"Odoo --test-tags (default: /{MODULE})")
+    test.add_argument("--modules", help=f"modules to install (default: {MODULE})")
+    test.add_argument("--db", help=f"database name (default: {TEST_DB})")
     test.add_argument("--http-port", default=os.environ.get("ITSM_TEST_HTTP_PORT", "8169"))
     test.add_argument("--keep", action="store_true", help="keep the test database")
     test.add_argument("--allow-empty", action="store_true")

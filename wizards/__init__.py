@@ -1,2 +1,2 @@
-from . import itsm_credit_adjust_wizard
 from . import hr_timesheet_switch
+from . import itsm_credit_adjust_wizard

@@ -1,16 +1,15 @@
-from odoo import fields, models
+from odoo import fields
+from odoo import models
 
 
 class ItsmCreditAdjustWizard(models.TransientModel):
     _name = "itsm.credit.adjust.wizard"
     _description = "Adjust the credit of a contract"
 
-    contract_id = fields.Many2one("itsm.contract", string="Contract", required=True, readonly=True)
+    contract_id = fields.Many2one("itsm.contract", required=True, readonly=True)
     balance_hours = fields.Float(related="contract_id.balance_hours", string="Current balance")
     date = fields.Date(required=True, default=fields.Date.context_today)
-    hours = fields.Float(
-        string="Hours", required=True, digits=(16, 2), help="Positive to give hours back, negative to take them."
-    )
+    hours = fields.Float(required=True, digits=(16, 2), help="Positive to give hours back, negative to take them.")
     reason = fields.Text(required=True, help="Kept in the ledger and shown to the client on the portal.")
 
     def action_confirm(self):
@@ -21,8 +20,10 @@ class ItsmCreditAdjustWizard(models.TransientModel):
                 "date": self.date,
                 "move_type": "adjustment",
                 "hours": self.hours,
-                "name": self.env._("Adjustment: %(reason)s", reason=(self.reason or "").strip().splitlines()[0]
-                                   if (self.reason or "").strip() else ""),
+                "name": self.env._(
+                    "Adjustment: %(reason)s",
+                    reason=(self.reason or "").strip().splitlines()[0] if (self.reason or "").strip() else "",
+                ),
                 "reason": self.reason,
             }
         )
