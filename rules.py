@@ -42,7 +42,8 @@ def round_up_to_step(hours, step_minutes=15):
         raise ValueError("a duration cannot be negative")
     minutes = round(hours * 60, _DIGITS)
     steps = math.ceil(minutes / step_minutes - 1e-9)
-    return round(steps * step_minutes / 60, _DIGITS)
+    # Not rounded: a 5-minute step is 0.0833... h, and counted >= raw must hold.
+    return steps * step_minutes / 60
 
 
 def counted_hours(duration_hours, mode, span, step_minutes=15, day_hours=7.0, half_day_hours=4.0):
@@ -159,11 +160,11 @@ def nho_share(counted, start, end, working_intervals, span="hours"):
     if span in ("half_day", "full_day"):
         # The 24 hours from the start: the working day it falls on, in any time zone.
         works_that_day = covered_seconds(start, start + timedelta(days=1), working_intervals) > 0
-        return 0.0 if works_that_day else round(float(counted), _DIGITS)
+        return 0.0 if works_that_day else float(counted)
     if end <= start:
         return 0.0
     share = outside_seconds(start, end, working_intervals) / (end - start).total_seconds()
-    return round(counted * share, _DIGITS)
+    return min(float(counted), counted * share)
 
 
 def credit_hours(counted, nho_hours, urgent, urgent_pct=50.0, nho_pct=50.0, combination="add"):

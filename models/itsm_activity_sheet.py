@@ -45,8 +45,12 @@ class ItsmActivitySheet(models.Model):
     partner_id = fields.Many2one(related="contract_id.partner_id", string="Client", store=True)
     company_id = fields.Many2one(related="contract_id.company_id", store=True)
     currency_id = fields.Many2one(related="company_id.currency_id")
-    period_start = fields.Date(required=True, default=lambda self: _previous_month(fields.Date.context_today(self))[0])
-    period_end = fields.Date(required=True, default=lambda self: _previous_month(fields.Date.context_today(self))[1])
+    period_start = fields.Date(
+        string="Period start", required=True, default=lambda self: _previous_month(fields.Date.context_today(self))[0]
+    )
+    period_end = fields.Date(
+        string="Period end", required=True, default=lambda self: _previous_month(fields.Date.context_today(self))[1]
+    )
     timesheet_ids = fields.Many2many("account.analytic.line", string="Interventions", readonly=True, copy=False)
     hour_quantity = fields.Float(
         string="Hours billed",
@@ -60,7 +64,9 @@ class ItsmActivitySheet(models.Model):
         digits=(16, 2),
         help="Half and full days on site, billed at the day rate (surcharges included).",
     )
-    amount_untaxed = fields.Monetary(compute="_compute_amounts", currency_field="currency_id")
+    amount_untaxed = fields.Monetary(
+        string="Amount excl. tax", compute="_compute_amounts", currency_field="currency_id"
+    )
     invoice_id = fields.Many2one("account.move", readonly=True, copy=False)
     state = fields.Selection(
         [("draft", "Draft"), ("invoiced", "Invoiced")], default="draft", required=True, tracking=True

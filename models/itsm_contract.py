@@ -170,21 +170,28 @@ class ItsmContract(models.Model):
         "offering a recharge (once, until the next recharge).",
     )
     low_balance_notified = fields.Boolean(
+        string="Low-balance notice sent",
         copy=False,
         readonly=True,
         help="Set when the low-balance notice was sent; cleared when the balance goes back above the threshold.",
     )
     overdraft_policy = fields.Selection(
         [("block", "Refuse the intervention"), ("allow", "Allow an overdraft")],
+        string="Overdraft policy",
         default="block",
         required=True,
         tracking=True,
         help="What happens when an intervention would draw more hours than the balance.",
     )
     hourly_rate = fields.Monetary(
-        currency_field="currency_id", tracking=True, help="Price of an hour (time and material, troubleshooting)."
+        string="Hourly rate",
+        currency_field="currency_id",
+        tracking=True,
+        help="Price of an hour (time and material, troubleshooting).",
     )
-    day_rate = fields.Monetary(currency_field="currency_id", tracking=True, help="Price of a day on site.")
+    day_rate = fields.Monetary(
+        string="Day rate", currency_field="currency_id", tracking=True, help="Price of a day on site."
+    )
     calendar_id = fields.Many2one(
         "resource.calendar",
         string="Working calendar",
@@ -220,6 +227,7 @@ class ItsmContract(models.Model):
     )
     surcharge_combination = fields.Selection(
         [("add", "Add the surcharges"), ("multiply", "Multiply the surcharges")],
+        string="Surcharge combination",
         default="add",
         required=True,
         tracking=True,

@@ -4,3 +4,4 @@ from . import test_contract_lifecycle
 from . import test_contract_security
 from . import test_credit_purchase
 from . import test_intervention_credit
+from . import test_rules
