@@ -35,4 +35,5 @@
     ],
     "demo": ["demo/itsm_demo.xml"],
     "application": True,
+    "post_init_hook": "post_init_hook",
 }

@@ -1,6 +1,7 @@
 from . import account_analytic_line
 from . import helpdesk_ticket
 from . import itsm_activity_sheet
+from . import itsm_calendar_cache_mixin
 from . import itsm_contract
 from . import itsm_credit_move
 from . import product_template

@@ -316,7 +316,8 @@ class ItsmContract(models.Model):
     def _compute_balance_percent(self):
         for contract in self:
             if contract.credit_hours > 0:
-                contract.balance_percent = max(0.0, min(100.0, 100.0 * contract.balance_hours / contract.credit_hours))
+                share = 100.0 * contract.balance_hours / contract.credit_hours
+                contract.balance_percent = float_round(max(0.0, min(100.0, share)), precision_digits=1)
             else:
                 contract.balance_percent = 0.0
 

@@ -9,7 +9,8 @@ from .. import rules
 
 
 class ResourceCalendar(models.Model):
-    _inherit = "resource.calendar"
+    _name = "resource.calendar"
+    _inherit = ["resource.calendar", "itsm.calendar.cache.mixin"]
 
     @tools.ormcache("self.id")
     def _itsm_schedule(self):
@@ -38,11 +39,6 @@ class ResourceCalendar(models.Model):
         )
         holidays = tuple(sorted((leave.date_from, leave.date_to) for leave in leaves))
         return self.tz or "UTC", weekly, holidays
-
-    def write(self, vals):
-        result = super().write(vals)
-        self.env.registry.clear_cache()
-        return result
 
     def _itsm_working_intervals(self, start, end):
         """Working intervals of the calendar over [start, end], naive UTC.
