@@ -21,6 +21,7 @@ import glob
 import importlib.metadata
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -146,14 +147,54 @@ def ensure_system_packages():
 
 
 # ---------------------------------------------------------- PostgreSQL ----
+def _runuser():
+    for candidate in (shutil.which("runuser"), "/usr/sbin/runuser", "/sbin/runuser"):
+        if candidate and os.path.isfile(candidate):
+            return candidate
+    return None
+
+
 def _as_pg_owner(cmd):
     """initdb and postgres refuse root: run them as the ``postgres`` user."""
-    if IS_ROOT:
-        return ["runuser", "-u", "postgres", "--", *cmd]
-    return cmd
+    if not IS_ROOT:
+        return cmd
+    runuser = _runuser()
+    if runuser:
+        return [runuser, "-u", "postgres", "--", *cmd]
+    return ["su", "-s", "/bin/sh", "postgres", "-c", " ".join(shlex.quote(part) for part in cmd)]
+
+
+def _pg_can_reach(path):
+    """Whether the ``postgres`` user can traverse to ``path`` (a checkout under /root cannot)."""
+    if not IS_ROOT:
+        return True
+    probe = subprocess.run(_as_pg_owner(["test", "-x", path]), capture_output=True, check=False)
+    return probe.returncode == 0
+
+
+def _relocate_cluster_if_unreachable():
+    """Keep the cluster in .work/pg; if ``postgres`` cannot reach it, link it to a place it can."""
+    global PGDATA, PGSOCK, PGLOG
+    os.makedirs(WORK, exist_ok=True)
+    if _pg_can_reach(WORK):
+        return
+    import hashlib  # noqa: PLC0415
+
+    outside = os.path.join("/var/tmp", "itsm-pg-" + hashlib.sha1(ROOT.encode()).hexdigest()[:12])
+    os.makedirs(outside, exist_ok=True)
+    shutil.chown(outside, "postgres", "postgres")
+    link = os.path.join(WORK, "pg")
+    if not os.path.islink(link):
+        if os.path.isdir(link):
+            shutil.rmtree(link)
+        os.symlink(outside, link)
+    say(f"the postgres user cannot reach {WORK}: the cluster lives in {outside} (linked from .work/pg)")
+    PGDATA, PGSOCK, PGLOG = (os.path.join(outside, "data"), os.path.join(outside, "run"),
+                             os.path.join(outside, "postgresql.log"))
 
 
 def ensure_postgres():
+    _relocate_cluster_if_unreachable()
     bindir = _pg_bindir()
     pg_ctl = os.path.join(bindir, "pg_ctl")
     os.makedirs(PGSOCK, exist_ok=True)
@@ -400,6 +441,7 @@ def cmd_pot(_args):
 
 
 def cmd_stop(_args):
+    _relocate_cluster_if_unreachable()
     bindir = _pg_bindir()
     if bindir and os.path.isdir(PGDATA):
         subprocess.run(_as_pg_owner([os.path.join(bindir, "pg_ctl"), "-D", PGDATA, "-m", "fast", "stop"]), check=False)
