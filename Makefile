@@ -25,6 +25,7 @@ lint:  ## ruff and pylint-odoo (installs the pinned linters first)
 
 bench:  ## benchmarks of the addon against plain Odoo (prints figures)
 	$(PYTHON) tools/bench_interventions.py
+	$(PYTHON) tools/bench_sla.py
 
 pot:  ## regenerate i18n/itsm_service_contract.pot and merge it into i18n/fr.po
 	$(DEVCTL) pot

@@ -7,47 +7,69 @@ day on site counts 7 h and a half day 4 h, +50 % for an urgent intervention
 non-working hours and days (NHO).
 
 The models call these functions; reports and tests reuse them. Nothing here
-touches the database, so each rule is written once and can be checked alone.
-Datetimes are naive UTC.
+touches the database and the counting rules need the standard library only,
+so each rule is written once and can be checked alone. Datetimes are naive UTC.
+
+Precision: durations are handled in integer micro-minutes or exact
+``timedelta`` arithmetic, counted hours keep the exact step fraction (a
+5-minute step is 1/12 h), and only the surcharge is rounded to 6 decimals.
+The models round what they store (2 decimals).
 """
 
+import calendar
 import math
 from datetime import datetime
 from datetime import time
 from datetime import timedelta
 
-import pytz
-from dateutil.relativedelta import relativedelta
-
 MODES = ("remote", "onsite")
 SPANS = ("hours", "half_day", "full_day")
+DAY_SPANS = ("half_day", "full_day")
 COMBINATIONS = ("add", "multiply")
 _DIGITS = 6
+_MICRO = 10**_DIGITS
 
 
+# ---------------------------------------------------------------- dates
 def add_months(day, months):
-    """``day`` plus ``months`` months, clamped to the end of a shorter month."""
-    return day + relativedelta(months=months)
+    """``day`` plus ``months`` months, clamped to the end of a shorter month.
+
+    2026-01-31 + 1 month = 2026-02-28: a validity never spills into the month after.
+    """
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    month += 1
+    return day.replace(year=year, month=month, day=min(day.day, calendar.monthrange(year, month)[1]))
 
 
+# ---------------------------------------------------------------- counting
 def round_up_to_step(hours, step_minutes=15):
     """Hours rounded up to the step: any started step counts (10 min -> 0.25 h).
 
-    Works in minutes rounded to the microsecond first, so that float noise
-    (1.25 h * 60 = 75.00000000001) does not cost the client a whole step.
+    The duration is first turned into whole micro-minutes, so that float noise
+    (1.25 h x 60 = 75.00000000001 min) does not cost the client a whole step;
+    the ceiling is then taken in integers. The result is the exact step
+    fraction (``steps x step / 60``, not rounded to 6 decimals): a 5-minute
+    step is 0.08333... h, and "counted >= raw" and "a whole number of steps"
+    must hold exactly.
     """
     if step_minutes <= 0:
         raise ValueError("the rounding step must be positive")
     if hours < 0:
         raise ValueError("a duration cannot be negative")
-    minutes = round(hours * 60, _DIGITS)
-    steps = math.ceil(minutes / step_minutes - 1e-9)
-    # Not rounded: a 5-minute step is 0.0833... h, and counted >= raw must hold.
+    micro_minutes = round(hours * 60 * _MICRO)
+    micro_step = round(step_minutes * _MICRO)
+    steps = -(-micro_minutes // micro_step)
     return steps * step_minutes / 60
 
 
 def counted_hours(duration_hours, mode, span, step_minutes=15, day_hours=7.0, half_day_hours=4.0):
-    """Hours the contract counts for an intervention, before surcharges."""
+    """Hours the contract counts for an intervention, before surcharges.
+
+    Hourly time (remote, or on site by the hour) is rounded up to the step; a
+    day or half day on site is a package whatever its duration. Remote work is
+    always hourly: a "remote full day" is refused rather than guessed.
+    """
     if mode not in MODES or span not in SPANS:
         raise ValueError(f"unknown mode {mode!r} or span {span!r}")
     if duration_hours < 0:
@@ -62,13 +84,19 @@ def counted_hours(duration_hours, mode, span, step_minutes=15, day_hours=7.0, ha
 
 
 def is_urgent(mode, start, request_date, delay_hours=48):
-    """On site and started less than ``delay_hours`` after the client's request."""
+    """On site and started less than ``delay_hours`` after the client's request.
+
+    Only on-site work is urgent (the seed's definition); a start before the
+    request (back-dated ticket) is within the delay, hence urgent.
+    """
     if mode != "onsite" or not start or not request_date:
         return False
     return start - request_date < timedelta(hours=delay_hours)
 
 
+# ---------------------------------------------------------------- intervals
 def _merged(intervals):
+    """The union of (start, end) intervals as sorted, disjoint [start, end] lists."""
     merged = []
     for start, end in sorted((s, e) for s, e in intervals if e > s):
         if merged and start <= merged[-1][1]:
@@ -77,6 +105,18 @@ def _merged(intervals):
         else:
             merged.append([start, end])
     return merged
+
+
+def _covered(start, end, working_intervals):
+    """Exact ``timedelta`` of [start, end) covered by the union of the intervals."""
+    covered = timedelta(0)
+    if end <= start:
+        return covered
+    for w_start, w_end in _merged(working_intervals):
+        low, high = max(start, w_start), min(end, w_end)
+        if high > low:
+            covered += high - low
+    return covered
 
 
 def subtract(intervals, holes):
@@ -105,6 +145,10 @@ def working_intervals(weekly, tz_name, holidays, start, end):
     zone, the attendances of a resource.calendar; ``holidays``: (start, end)
     naive UTC, its global leaves, which are taken out.
     """
+    # pytz, like resource.calendar, so that DST edges land where Odoo puts them;
+    # imported here to keep the counting rules importable with the stdlib alone.
+    import pytz  # noqa: PLC0415
+
     tz = pytz.timezone(tz_name or "UTC")
     first = pytz.utc.localize(start).astimezone(tz).date()
     last = pytz.utc.localize(end).astimezone(tz).date()
@@ -127,44 +171,114 @@ def working_intervals(weekly, tz_name, holidays, start, end):
     return [(max(s, start), min(e, end)) for s, e in subtract(sorted(found), holidays) if min(e, end) > max(s, start)]
 
 
-def covered_seconds(start, end, working_intervals):
-    """Seconds of [start, end) covered by the union of the working intervals."""
+def plan_hours(weekly, tz_name, holidays, start, hours, horizon_days=366):
+    """The moment ``hours`` working hours after ``start`` (naive UTC).
+
+    Same semantics as ``resource.calendar.plan_hours``: the clock only runs in
+    the working intervals (attendances minus global leaves). ``hours`` <= 0
+    gives ``start``. Returns None when the calendar has no working time within
+    ``horizon_days``.
+    """
+    if hours <= 0:
+        return start
+    remaining = timedelta(hours=hours)
+    window = start
+    while window < start + timedelta(days=horizon_days):
+        chunk_end = window + timedelta(days=14)
+        for w_start, w_end in working_intervals(weekly, tz_name, holidays, window, chunk_end):
+            length = w_end - w_start
+            if length >= remaining:
+                return w_start + remaining
+            remaining -= length
+        window = chunk_end
+    return None
+
+
+def business_hours_between(weekly, tz_name, holidays, start, end):
+    """Working hours between two moments (naive UTC): what a paused clock did not count."""
     if end <= start:
         return 0.0
-    covered = 0.0
-    for w_start, w_end in _merged(working_intervals):
-        low, high = max(start, w_start), min(end, w_end)
-        if high > low:
-            covered += (high - low).total_seconds()
-    return covered
+    return covered_seconds(start, end, working_intervals(weekly, tz_name, holidays, start, end)) / 3600
+
+
+def sla_elapsed_share(start, deadline, now):
+    """Share of the time from ``start`` to ``deadline`` that has elapsed at ``now``, in wall time."""
+    total = (deadline - start).total_seconds()
+    if total <= 0:
+        return 1.0
+    return (now - start).total_seconds() / total
+
+
+def covered_seconds(start, end, working_intervals):
+    """Seconds of [start, end) covered by the union of the working intervals."""
+    return _covered(start, end, working_intervals).total_seconds()
 
 
 def outside_seconds(start, end, working_intervals):
-    """Seconds of [start, end) outside the working intervals (the NHO part)."""
+    """Seconds of [start, end) outside the working intervals (the NHO part).
+
+    Computed as an exact ``timedelta`` (overlapping or unsorted intervals are
+    merged first), so whole seconds in give whole seconds out.
+    """
     if end <= start:
         return 0.0
-    return (end - start).total_seconds() - covered_seconds(start, end, working_intervals)
+    return ((end - start) - _covered(start, end, working_intervals)).total_seconds()
 
 
+# ---------------------------------------------------------------- surcharges
 def nho_share(counted, start, end, working_intervals, span="hours"):
-    """How many of the counted hours are in non-working hours.
+    """How many of the counted hours are in non-working hours (NHO).
 
     Hourly time: the share of [start, end) outside the working intervals,
     scaled to the counted hours (17:00-19:00 with a day ending at 18:00 is
-    half NHO). Half and full days: the day package stands for a working day,
-    so it is entirely NHO when the 24 hours from its start hold no working
-    interval (week-end, public holiday) and not NHO otherwise.
+    half NHO, so 2 counted hours hold 1 NHO hour).
+
+    Half and full days: the package stands for a working day. It is entirely
+    NHO when its time touches no working interval (week-end, public holiday,
+    night work) and not NHO otherwise: scaling it would bill the lunch break
+    of an ordinary 08:00-17:00 day as non-working time. A day logged without
+    a duration is taken to last its counted hours from its start.
+
+    The result lies in [0, counted]; exactly 0 or ``counted`` at the ends, else
+    rounded to 6 decimals.
     """
     if counted <= 0:
         return 0.0
-    if span in ("half_day", "full_day"):
-        # The 24 hours from the start: the working day it falls on, in any time zone.
-        works_that_day = covered_seconds(start, start + timedelta(days=1), working_intervals) > 0
-        return 0.0 if works_that_day else float(counted)
+    if span in DAY_SPANS:
+        if end <= start:
+            end = start + timedelta(hours=counted)
+        return 0.0 if _covered(start, end, working_intervals) else float(counted)
     if end <= start:
         return 0.0
-    share = outside_seconds(start, end, working_intervals) / (end - start).total_seconds()
-    return min(float(counted), counted * share)
+    total = end - start
+    outside = total - _covered(start, end, working_intervals)
+    if not outside:
+        return 0.0
+    if outside == total:
+        return float(counted)
+    return min(float(counted), round(counted * (outside / total), _DIGITS))
+
+
+def surcharge_hours(counted, nho_hours, urgent, urgent_pct=50.0, nho_pct=50.0, combination="add"):
+    """The hours added on top of the counted hours (credit = counted + surcharge).
+
+    Expanding the seed's formulas, with u and n the two rates:
+    add:      normal x (1 + u) + nho x (1 + u + n)       = counted + u x counted + n x nho
+    multiply: normal x (1 + u) + nho x (1 + u) x (1 + n) = counted + u x counted + (1 + u) x n x nho
+    Written this way the surcharge is never negative and grows with the NHO
+    hours, and "multiply >= add" holds exactly in floating point.
+    """
+    if combination not in COMBINATIONS:
+        raise ValueError(f"unknown surcharge combination {combination!r}")
+    if counted < 0:
+        raise ValueError("the counted hours cannot be negative")
+    if nho_hours < 0 or nho_hours > counted + 1e-9:
+        raise ValueError("the NHO hours must lie between 0 and the counted hours")
+    nho_hours = min(nho_hours, counted)
+    u = urgent_pct / 100.0 if urgent else 0.0
+    n = nho_pct / 100.0
+    nho_rate = n if combination == "add" else (1 + u) * n
+    return round(u * counted + nho_rate * nho_hours, _DIGITS)
 
 
 def credit_hours(counted, nho_hours, urgent, urgent_pct=50.0, nho_pct=50.0, combination="add"):
@@ -172,32 +286,25 @@ def credit_hours(counted, nho_hours, urgent, urgent_pct=50.0, nho_pct=50.0, comb
 
     add:      normal x (1 + u) + nho x (1 + u + n)
     multiply: normal x (1 + u) + nho x (1 + u) x (1 + n)
+    with normal = counted - nho. Computed as counted + the surcharge rounded
+    to 6 decimals (see ``surcharge_hours``): float noise cannot tip the
+    callers' rounding to 2 decimals, and credit >= counted holds exactly.
     """
-    if combination not in COMBINATIONS:
-        raise ValueError(f"unknown surcharge combination {combination!r}")
-    if nho_hours < 0 or nho_hours > counted + 1e-9:
-        raise ValueError("the NHO hours must lie between 0 and the counted hours")
-    nho_hours = min(nho_hours, counted)
-    normal = counted - nho_hours
-    u = urgent_pct / 100.0 if urgent else 0.0
-    n = nho_pct / 100.0
-    if combination == "add":
-        total = normal * (1 + u) + nho_hours * (1 + u + n)
-    else:
-        total = normal * (1 + u) + nho_hours * (1 + u) * (1 + n)
-    return round(total, _DIGITS)
+    return counted + surcharge_hours(counted, nho_hours, urgent, urgent_pct, nho_pct, combination)
 
 
+# ---------------------------------------------------------------- explanation
 def format_hours(hours):
-    """1.0833 -> '1 h 05' (to the nearest minute)."""
-    minutes = round(hours * 60)
-    sign = "-" if minutes < 0 else ""
-    minutes = abs(minutes)
+    """1.0833 -> '1 h 05': hours and minutes, to the nearest minute (half up)."""
+    minutes = math.floor(round(abs(hours) * 60, _DIGITS) + 0.5)
+    sign = "-" if hours < 0 and minutes else ""
     return f"{sign}{minutes // 60} h {minutes % 60:02d}"
 
 
-def _pct(value):
-    return f"{value:g}"
+def _pct(value, decimal_comma=False):
+    """50.0 -> '50', 12.5 -> '12.5' (or '12,5' in French)."""
+    text = f"{value:g}"
+    return text.replace(".", ",") if decimal_comma else text
 
 
 _WORDS = {
@@ -240,20 +347,23 @@ def explain(
     combination="add",
     lang="en",
 ):
-    """How the credit hours were obtained, in the client's language.
+    """How the credit hours were obtained, in the client's language (French for 'fr*').
 
-    e.g. '1 h 05 → 1 h 15 (quarter hours); 0 h 30 NHO +50 %; total 1 h 30'
+    e.g. '1 h 05 → 1 h 15 (quarter hours); 0 h 30 NHO +50 %; total 1 h 30'.
+    The client reads it on statements and on the portal, so every figure that
+    changed the cost is named: rounding or day package, urgency, NHO share.
     """
-    words = _WORDS["fr" if (lang or "").startswith("fr") else "en"]
-    if mode == "onsite" and span in ("full_day", "half_day"):
+    french = (lang or "").startswith("fr")
+    words = _WORDS["fr" if french else "en"]
+    if mode == "onsite" and span in DAY_SPANS:
         parts = [f"{words[span]} → {format_hours(counted)}"]
     else:
-        step = words["quarter"] if step_minutes == 15 else words["step"].format(step_minutes)
+        step = words["quarter"] if step_minutes == 15 else words["step"].format(_pct(step_minutes, french))
         parts = [f"{format_hours(raw_hours)} → {format_hours(counted)} ({step})"]
     if urgent:
-        parts.append(f"{words['urgent']} +{_pct(urgent_pct)} %")
+        parts.append(f"{words['urgent']} +{_pct(urgent_pct, french)} %")
     if nho_hours > 0:
-        parts.append(f"{format_hours(nho_hours)} {words['nho']} +{_pct(nho_pct)} %")
+        parts.append(f"{format_hours(nho_hours)} {words['nho']} +{_pct(nho_pct, french)} %")
     if urgent and nho_hours > 0 and combination == "multiply":
         parts.append(words["multiply"])
     parts.append(f"{words['total']} {format_hours(credit)}")

@@ -1,6 +1,18 @@
+from datetime import timedelta
+
 from odoo import api
 from odoo import fields
 from odoo import models
+from odoo.exceptions import ValidationError
+
+from .. import rules
+from .itsm_sla_rule import TICKET_KINDS
+
+SLA_STATES = [("on_track", "On track"), ("at_risk", "At risk"), ("breached", "Breached"), ("met", "Met")]
+# Fields whose change moves the SLA deadlines.
+SLA_SCAN_BATCH = 1000  # tickets evaluated per cron transaction
+
+SLA_FIELDS = {"itsm_kind", "priority", "itsm_request_date", "itsm_agreed_date", "itsm_contract_id", "company_id"}
 
 
 class HelpdeskTicket(models.Model):
@@ -24,7 +36,59 @@ class HelpdeskTicket(models.Model):
         help="When the client made the request: the urgency of on-site interventions and the SLA deadlines "
         "count from it.",
     )
+    itsm_kind = fields.Selection(
+        TICKET_KINDS,
+        string="Kind",
+        required=True,
+        default="incident",
+        tracking=True,
+        help="Incident: something does not work as it should. Request: a change to make (create, modify, remove).",
+    )
+    itsm_catalog_id = fields.Many2one(
+        "itsm.ticket.catalog",
+        string="Classification",
+        help="Pick the closest example: it sets the kind and the priority, which stay editable.",
+    )
+    itsm_agreed_date = fields.Datetime(
+        string="Agreed date", tracking=True, help="Date agreed with the client; required for low-priority requests."
+    )
+    itsm_sla_rule_id = fields.Many2one(
+        "itsm.sla.rule", string="SLA rule", compute="_compute_itsm_sla", store=True, index="btree_not_null"
+    )
+    itsm_response_deadline = fields.Datetime(string="Response deadline", compute="_compute_itsm_sla", store=True)
+    itsm_resolution_deadline = fields.Datetime(
+        string="Resolution deadline", compute="_compute_itsm_sla", store=True, index=True
+    )
+    itsm_response_risk_date = fields.Datetime(compute="_compute_itsm_sla", store=True, string="Response at risk from")
+    itsm_resolution_risk_date = fields.Datetime(
+        compute="_compute_itsm_sla", store=True, string="Resolution at risk from"
+    )
+    itsm_first_response_date = fields.Datetime(
+        string="First response",
+        copy=False,
+        tracking=True,
+        help="First public message to the client or first move out of the initial stage.",
+    )
+    itsm_response_breached = fields.Boolean(string="Response breached", copy=False, index=True)
+    itsm_resolution_breached = fields.Boolean(string="Resolution breached", copy=False, index=True)
+    itsm_sla_state = fields.Selection(
+        SLA_STATES, string="SLA", default="on_track", copy=False, index=True, tracking=True
+    )
+    itsm_pause_start = fields.Datetime(string="Paused since", copy=False, help="Waiting for the client since.")
+    itsm_paused_hours = fields.Float(
+        string="Paused (h)", copy=False, help="Wall-clock hours spent waiting for the client."
+    )
+    itsm_paused_business_hours = fields.Float(
+        string="Paused business hours", copy=False, help="Business hours spent waiting for the client."
+    )
+    itsm_response_met_pct = fields.Float(
+        string="Response met (%)", compute="_compute_itsm_met_pct", store=True, aggregator="avg"
+    )
+    itsm_resolution_met_pct = fields.Float(
+        string="Resolution met (%)", compute="_compute_itsm_met_pct", store=True, aggregator="avg"
+    )
 
+    # ------------------------------------------------------------ compute
     @api.depends("partner_id", "company_id")
     def _compute_itsm_contract_id(self):
         contracts = self.env["itsm.contract"]._running_contracts(self.partner_id.commercial_partner_id)
@@ -33,3 +97,335 @@ class HelpdeskTicket(models.Model):
             if ticket.itsm_contract_id and ticket.itsm_contract_id.partner_id == client:
                 continue
             ticket.itsm_contract_id = contracts.get((client.id, ticket.company_id.id), False)
+
+    def _itsm_matrix(self, defaults=None):
+        self.ensure_one()
+        if self.itsm_contract_id.sla_matrix_id:
+            return self.itsm_contract_id.sla_matrix_id
+        if defaults is not None and self.company_id.id in defaults:
+            return defaults[self.company_id.id]
+        return self.env["itsm.sla.matrix"]._default_matrix(self.company_id)
+
+    @api.depends(
+        "itsm_kind",
+        "priority",
+        "itsm_request_date",
+        "itsm_agreed_date",
+        "itsm_contract_id.sla_matrix_id",
+        "itsm_paused_hours",
+        "itsm_paused_business_hours",
+        "company_id",
+    )
+    def _compute_itsm_sla(self):
+        """Plan the deadlines on the rule's clock, from the request, plus the paused time."""
+        Matrix = self.env["itsm.sla.matrix"]
+        defaults = {company.id: Matrix._default_matrix(company) for company in self.company_id}
+        for ticket in self:
+            matrix = ticket._itsm_matrix(defaults)
+            rule = matrix._rule_for(ticket.itsm_kind, ticket.priority) if matrix else self.env["itsm.sla.rule"]
+            start = ticket.itsm_request_date or ticket.create_date or fields.Datetime.now()
+            values = {
+                "itsm_sla_rule_id": rule.id,
+                "itsm_response_deadline": False,
+                "itsm_resolution_deadline": False,
+                "itsm_response_risk_date": False,
+                "itsm_resolution_risk_date": False,
+            }
+            if rule and rule.allowed:
+                share = matrix.at_risk_percent / 100.0
+                plan = ticket._itsm_planner(rule, matrix, start)
+                if rule.response_hours:
+                    values["itsm_response_deadline"] = plan(rule.response_hours)
+                    values["itsm_response_risk_date"] = plan(rule.response_hours * share)
+                if rule.requires_agreed_date and ticket.itsm_agreed_date:
+                    deadline = ticket.itsm_agreed_date
+                    values["itsm_resolution_deadline"] = deadline
+                    values["itsm_resolution_risk_date"] = start + (deadline - start) * share
+                elif rule.resolution_hours:
+                    values["itsm_resolution_deadline"] = plan(rule.resolution_hours)
+                    values["itsm_resolution_risk_date"] = plan(rule.resolution_hours * share)
+            ticket.update(values)
+
+    def _itsm_planner(self, rule, matrix, start):
+        """A function hours -> deadline on the rule's clock, the paused time added back."""
+        self.ensure_one()
+        calendar = matrix.calendar_id
+        if not rule.use_calendar or not calendar:
+            paused = self.itsm_paused_hours
+            return lambda hours: start + timedelta(hours=hours + paused)
+        paused = self.itsm_paused_business_hours
+        schedule = calendar._itsm_schedule()
+        if schedule is None:
+            return lambda hours: calendar.plan_hours(hours + paused, start, compute_leaves=True).replace(tzinfo=None)
+        tz_name, weekly, holidays = schedule
+        return lambda hours: rules.plan_hours(weekly, tz_name, holidays, start, hours + paused)
+
+    @api.depends(
+        "itsm_response_breached", "itsm_resolution_breached", "itsm_first_response_date", "closed", "itsm_sla_rule_id"
+    )
+    def _compute_itsm_met_pct(self):
+        for ticket in self:
+            answered = bool(ticket.itsm_first_response_date) or ticket.itsm_response_breached
+            ticket.itsm_response_met_pct = (
+                (0.0 if ticket.itsm_response_breached else 100.0) if ticket.itsm_sla_rule_id and answered else False
+            )
+            resolved = ticket.closed or ticket.itsm_resolution_breached
+            ticket.itsm_resolution_met_pct = (
+                (0.0 if ticket.itsm_resolution_breached else 100.0) if ticket.itsm_sla_rule_id and resolved else False
+            )
+
+    # ------------------------------------------------------------ checks
+    @api.constrains("itsm_kind", "priority", "itsm_agreed_date", "itsm_request_date")
+    def _check_itsm_sla(self):
+        for ticket in self:
+            if (
+                ticket.itsm_agreed_date
+                and ticket.itsm_request_date
+                and ticket.itsm_agreed_date < ticket.itsm_request_date
+            ):
+                raise ValidationError(
+                    self.env._(
+                        "Ticket %(ticket)s: the agreed date (%(agreed)s) cannot precede the request (%(request)s).",
+                        ticket=ticket.display_name,
+                        agreed=ticket.itsm_agreed_date,
+                        request=ticket.itsm_request_date,
+                    )
+                )
+            rule = ticket.itsm_sla_rule_id
+            if not rule:
+                continue
+            if not rule.allowed:
+                raise ValidationError(
+                    self.env._(
+                        "Ticket %(ticket)s: a %(rule)s is not accepted by the service levels of %(matrix)s "
+                        "(there is no critical request: the highest priority of a request is P2).",
+                        ticket=ticket.display_name,
+                        rule=rule.display_name,
+                        matrix=rule.matrix_id.name,
+                    )
+                )
+            if rule.requires_agreed_date and not ticket.itsm_agreed_date:
+                raise ValidationError(
+                    self.env._(
+                        "Ticket %(ticket)s: a %(rule)s needs a date agreed with the client.",
+                        ticket=ticket.display_name,
+                        rule=rule.display_name,
+                    )
+                )
+
+    # ------------------------------------------------------------ onchange
+    @api.onchange("itsm_catalog_id")
+    def _onchange_itsm_catalog_id(self):
+        if self.itsm_catalog_id:
+            self.itsm_kind = self.itsm_catalog_id.ticket_kind
+            self.priority = self.itsm_catalog_id.priority
+
+    # ------------------------------------------------------------ CRUD
+    @api.model_create_multi
+    def create(self, vals_list):
+        catalog = self.env["itsm.ticket.catalog"]
+        for vals in vals_list:
+            if vals.get("itsm_catalog_id"):
+                entry = catalog.browse(vals["itsm_catalog_id"])
+                vals.setdefault("itsm_kind", entry.ticket_kind)
+                vals.setdefault("priority", entry.priority)
+        tickets = super().create(vals_list)
+        waiting = tickets.filtered(lambda t: t.stage_id.itsm_waiting_client)
+        if waiting:
+            waiting.itsm_pause_start = fields.Datetime.now()
+        return tickets
+
+    def write(self, vals):
+        if vals.get("itsm_catalog_id") and not ("itsm_kind" in vals or "priority" in vals):
+            entry = self.env["itsm.ticket.catalog"].browse(vals["itsm_catalog_id"])
+            vals = dict(vals, itsm_kind=entry.ticket_kind, priority=entry.priority)
+        if "stage_id" not in vals:
+            result = super().write(vals)
+            if SLA_FIELDS.intersection(vals):
+                self._itsm_evaluate_sla()
+            return result
+        now = fields.Datetime.now()
+        stage = self.env["helpdesk.ticket.stage"].browse(vals["stage_id"])
+        before = {ticket.id: ticket.stage_id for ticket in self}
+        result = super().write(vals)
+        for ticket in self:
+            previous = before[ticket.id]
+            if previous == stage:
+                continue
+            updates = {}
+            if not ticket.itsm_first_response_date:
+                updates["itsm_first_response_date"] = now
+            if previous.itsm_waiting_client and ticket.itsm_pause_start and not stage.itsm_waiting_client:
+                updates.update(ticket._itsm_pause_end_values(now))
+            elif stage.itsm_waiting_client and not ticket.itsm_pause_start:
+                updates["itsm_pause_start"] = now
+            if updates:
+                super(HelpdeskTicket, ticket).write(updates)
+        self._itsm_evaluate_sla(now=now)
+        return result
+
+    def _itsm_pause_end_values(self, now):
+        self.ensure_one()
+        start = self.itsm_pause_start
+        values = {
+            "itsm_pause_start": False,
+            "itsm_paused_hours": self.itsm_paused_hours + (now - start).total_seconds() / 3600,
+        }
+        calendar = self._itsm_matrix().calendar_id
+        schedule = calendar._itsm_schedule() if calendar else None
+        if schedule:
+            tz_name, weekly, holidays = schedule
+            business = rules.business_hours_between(weekly, tz_name, holidays, start, now)
+        elif calendar:
+            business = calendar.get_work_hours_count(start.replace(tzinfo=None), now, compute_leaves=True)
+        else:
+            business = (now - start).total_seconds() / 3600
+        values["itsm_paused_business_hours"] = self.itsm_paused_business_hours + business
+        return values
+
+    def message_post(self, **kwargs):
+        message = super().message_post(**kwargs)
+        if (
+            not self.itsm_first_response_date
+            and message.message_type == "comment"
+            and message.subtype_id == self.env.ref("mail.mt_comment")
+            and message.author_id.with_context(active_test=False).user_ids.filtered(lambda u: not u.share)
+        ):
+            self.sudo().itsm_first_response_date = message.date or fields.Datetime.now()
+            self._itsm_evaluate_sla(notify=True)
+        return message
+
+    # ------------------------------------------------------------ SLA scan
+    def _itsm_evaluate_sla(self, now=None, notify=True):
+        """Set breach flags and the SLA state of these tickets at ``now``.
+
+        Batch-safe and idempotent: a flag is set once, so a breach posts one
+        message and an at-risk ticket gets one activity, however often it runs.
+        """
+        now = now or fields.Datetime.now()
+        breached_response, breached_resolution, at_risk, updates = [], [], [], {}
+        for ticket in self:
+            clock = ticket.itsm_pause_start or now  # a paused clock does not run
+            values = {}
+            response_end = ticket.itsm_first_response_date or clock
+            if (
+                ticket.itsm_response_deadline
+                and not ticket.itsm_response_breached
+                and response_end > ticket.itsm_response_deadline
+            ):
+                values["itsm_response_breached"] = True
+                breached_response.append(ticket)
+            resolution_end = (ticket.closed_date or clock) if ticket.closed else clock
+            if (
+                ticket.itsm_resolution_deadline
+                and not ticket.itsm_resolution_breached
+                and resolution_end > ticket.itsm_resolution_deadline
+            ):
+                values["itsm_resolution_breached"] = True
+                breached_resolution.append(ticket)
+            response_breached = values.get("itsm_response_breached", ticket.itsm_response_breached)
+            resolution_breached = values.get("itsm_resolution_breached", ticket.itsm_resolution_breached)
+            if response_breached or resolution_breached:
+                state = "breached"
+            elif ticket.closed:
+                state = "met" if ticket.itsm_sla_rule_id else "on_track"
+            elif (
+                not ticket.itsm_first_response_date
+                and ticket.itsm_response_risk_date
+                and clock >= ticket.itsm_response_risk_date
+            ) or (ticket.itsm_resolution_risk_date and clock >= ticket.itsm_resolution_risk_date):
+                state = "at_risk"
+            else:
+                state = "on_track"
+            if state != ticket.itsm_sla_state:
+                values["itsm_sla_state"] = state
+                if state == "at_risk":
+                    at_risk.append(ticket)
+            if values:
+                updates.setdefault(tuple(sorted(values.items())), []).append(ticket.id)
+        for values, ids in updates.items():
+            self.browse(ids).sudo().write(dict(values))
+        if notify:
+            self._itsm_notify_sla(breached_response, breached_resolution, at_risk)
+
+    def _itsm_notify_sla(self, breached_response, breached_resolution, at_risk):
+        bodies = {}
+        for ticket in breached_response:
+            bodies[ticket.id] = self.env._(
+                "SLA breached: no response by %(deadline)s.", deadline=ticket.itsm_response_deadline
+            )
+        for ticket in breached_resolution:
+            text = self.env._("SLA breached: not resolved by %(deadline)s.", deadline=ticket.itsm_resolution_deadline)
+            bodies[ticket.id] = f"{bodies[ticket.id]} {text}" if ticket.id in bodies else text
+        if bodies:
+            self.browse(list(bodies)).sudo()._message_log_batch(bodies=bodies)
+        if at_risk:
+            activity_type = self.env.ref("mail.mail_activity_data_todo")
+            model_id = self.env["ir.model"]._get_id("helpdesk.ticket")
+            today = fields.Date.context_today(self)
+            self.env["mail.activity"].sudo().create(
+                [
+                    {
+                        "res_model_id": model_id,
+                        "res_id": ticket.id,
+                        "activity_type_id": activity_type.id,
+                        "summary": self.env._("SLA at risk"),
+                        "note": self.env._(
+                            "Ticket %(ticket)s is at risk: response due %(response)s, resolution due %(resolution)s.",
+                            ticket=ticket.display_name,
+                            response=ticket.itsm_response_deadline or "-",
+                            resolution=ticket.itsm_resolution_deadline or "-",
+                        ),
+                        "user_id": (ticket.team_id.user_id or ticket.user_id or self.env.user).id,
+                        "date_deadline": today,
+                    }
+                    for ticket in at_risk
+                ]
+            )
+
+    @api.model
+    def _itsm_sla_scan_domain(self, now):
+        """Open, running tickets whose SLA state is behind the clock.
+
+        A ticket leaves this domain once evaluated (breach flag set, or state
+        already ``at_risk``), so successive batches always make progress.
+        """
+        return [
+            ("itsm_sla_rule_id", "!=", False),
+            ("closed", "=", False),
+            ("itsm_pause_start", "=", False),
+            "|",
+            "&",
+            "&",
+            ("itsm_response_breached", "=", False),
+            ("itsm_first_response_date", "=", False),
+            "|",
+            ("itsm_response_deadline", "<", now),
+            "&",
+            ("itsm_response_risk_date", "<=", now),
+            ("itsm_sla_state", "=", "on_track"),
+            "&",
+            ("itsm_resolution_breached", "=", False),
+            "|",
+            ("itsm_resolution_deadline", "<", now),
+            "&",
+            ("itsm_resolution_risk_date", "<=", now),
+            ("itsm_sla_state", "=", "on_track"),
+        ]
+
+    @api.model
+    def _cron_itsm_sla_scan(self, batch_size=SLA_SCAN_BATCH):
+        """Flag at-risk and breached tickets, one bounded batch per transaction.
+
+        The batch keeps each run's queries and locks constant whatever the
+        number of open tickets; when more tickets are due, the cron reports
+        the remainder to Odoo's scheduler, which runs it again at once.
+        Returns the number of tickets evaluated in this batch.
+        """
+        now = fields.Datetime.now()
+        domain = self._itsm_sla_scan_domain(now)
+        candidates = self.search(domain, order="id", limit=batch_size)
+        candidates._itsm_evaluate_sla(now=now)
+        remaining = self.search_count(domain) if len(candidates) == batch_size else 0
+        self.env["ir.cron"]._notify_progress(done=len(candidates), remaining=remaining)
+        return len(candidates)

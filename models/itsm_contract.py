@@ -233,6 +233,14 @@ class ItsmContract(models.Model):
         tracking=True,
         help="Add: urgent work in non-working hours costs +50 % +50 % = +100 %. Multiply: x1.5 x1.5 = x2.25.",
     )
+    sla_matrix_id = fields.Many2one(
+        "itsm.sla.matrix",
+        string="SLA matrix",
+        check_company=True,
+        tracking=True,
+        default=lambda self: self.env["itsm.sla.matrix"]._default_matrix(self.env.company),
+        help="Response and resolution times by kind and priority promised to this client.",
+    )
     credit_move_ids = fields.One2many("itsm.credit.move", "contract_id", string="Ledger")
     timesheet_count = fields.Integer(compute="_compute_timesheet_count", string="Intervention count")
     sale_order_ids = fields.One2many("sale.order", "itsm_contract_id", string="Sales orders")

@@ -5,3 +5,4 @@ from . import test_contract_security
 from . import test_credit_purchase
 from . import test_intervention_credit
 from . import test_rules
+from . import test_sla

@@ -117,6 +117,12 @@ def main():
             env=env,
             check=True,
         )
+    else:
+        subprocess.run(
+            [*odoo_cmd, *devctl.odoo_args(db), "-u", devctl.MODULE, "--stop-after-init", "--log-level", "warn"],
+            env=env,
+            check=True,
+        )
     devctl.say(f"benchmark on {db} ({os.cpu_count()} cores)")
     subprocess.run(
         [*odoo_cmd, "shell", *devctl.odoo_args(db), "--log-level", "warn", "--no-http"],

@@ -189,8 +189,11 @@ def _relocate_cluster_if_unreachable():
             shutil.rmtree(link)
         os.symlink(outside, link)
     say(f"the postgres user cannot reach {WORK}: the cluster lives in {outside} (linked from .work/pg)")
-    PGDATA, PGSOCK, PGLOG = (os.path.join(outside, "data"), os.path.join(outside, "run"),
-                             os.path.join(outside, "postgresql.log"))
+    PGDATA, PGSOCK, PGLOG = (
+        os.path.join(outside, "data"),
+        os.path.join(outside, "run"),
+        os.path.join(outside, "postgresql.log"),
+    )
 
 
 def ensure_postgres():
