@@ -368,3 +368,31 @@ def explain(
         parts.append(words["multiply"])
     parts.append(f"{words['total']} {format_hours(credit)}")
     return words["sep"].join(parts)
+
+
+# --------------------------------------------------------------- steering committees
+def review_period(meeting_day, months=1):
+    """Period reviewed by a committee meeting on ``meeting_day``: the ``months`` calendar months before it.
+
+    ``(first day, last day)`` both included: a meeting on 2026-11-10 reviews October 2026 (``months=1``)
+    or 2025-11-01 to 2026-10-31 (``months=12``, annual review).
+    """
+    first_of_month = meeting_day.replace(day=1)
+    return add_months(first_of_month, -months), first_of_month - timedelta(days=1)
+
+
+def share_pct(part, whole):
+    """``part`` of ``whole`` in per cent, one decimal; 100 % of nothing (no ticket, no breach)."""
+    if not whole:
+        return 100.0
+    return round(100.0 * part / whole, 1)
+
+
+def local_to_utc(day, hour, tz_name):
+    """Naive UTC datetime of ``hour`` o'clock (decimal, 9.5 = 09:30) on ``day`` in time zone ``tz_name``."""
+    import pytz  # noqa: PLC0415
+
+    tz = pytz.timezone(tz_name or "UTC")
+    minutes = round(hour * 60)
+    local = tz.localize(datetime.combine(day, time(hour=minutes // 60, minute=minutes % 60)))
+    return local.astimezone(pytz.utc).replace(tzinfo=None)

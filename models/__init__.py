@@ -3,6 +3,9 @@ from . import helpdesk_ticket
 from . import helpdesk_ticket_stage
 from . import itsm_activity_sheet
 from . import itsm_calendar_cache_mixin
+from . import itsm_committee
+from . import itsm_committee_action
+from . import itsm_committee_kpi
 from . import itsm_contract
 from . import itsm_credit_move
 from . import itsm_sla_matrix

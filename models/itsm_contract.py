@@ -1,4 +1,7 @@
 import logging
+from datetime import timedelta
+
+from dateutil.relativedelta import relativedelta
 
 from odoo import api
 from odoo import fields
@@ -9,6 +12,7 @@ from odoo.tools import float_compare
 from odoo.tools import float_round
 
 from ..rules import add_months
+from ..rules import local_to_utc
 
 _logger = logging.getLogger(__name__)
 
@@ -242,6 +246,47 @@ class ItsmContract(models.Model):
         help="Response and resolution times by kind and priority promised to this client.",
     )
     credit_move_ids = fields.One2many("itsm.credit.move", "contract_id", string="Ledger")
+    committee_monthly = fields.Boolean(
+        string="Monthly steering committee",
+        tracking=True,
+        help="The client subscribed to one steering committee a month: the scheduler plans next month's "
+        "committee and its meeting, and each held committee is invoiced at the monthly fee.",
+    )
+    committee_fee = fields.Monetary(
+        string="Monthly committee fee",
+        default=1000.0,
+        tracking=True,
+        help="Price of the monthly steering committee (seed: 1 000 EUR excl. VAT a month).",
+    )
+    committee_exceptional_fee = fields.Monetary(
+        string="Exceptional committee fee",
+        default=1000.0,
+        tracking=True,
+        help="Price of an exceptional steering committee, invoiced once held.",
+    )
+    committee_user_id = fields.Many2one(
+        "res.users",
+        string="Steering consultant",
+        tracking=True,
+        help="Dedicated consultant who prepares, leads and writes the minutes; the account manager by default.",
+    )
+    committee_attendee_ids = fields.Many2many(
+        "res.partner",
+        "itsm_contract_committee_attendee_rel",
+        "contract_id",
+        "partner_id",
+        string="Usual attendees",
+        help="Invited to every planned committee.",
+    )
+    committee_day = fields.Integer(
+        string="Committee day of month",
+        default=10,
+        help="Day of the month of the planned committee (moved to the last day of shorter months).",
+    )
+    committee_hour = fields.Float(string="Committee time", default=10.0, help="Local time of the consultant.")
+    committee_duration = fields.Float(string="Committee duration (h)", default=1.5)
+    committee_ids = fields.One2many("itsm.committee", "contract_id", string="Committees")
+    committee_count = fields.Integer(compute="_compute_committee_count", string="Committee count")
     timesheet_count = fields.Integer(compute="_compute_timesheet_count", string="Intervention count")
     sale_order_ids = fields.One2many("sale.order", "itsm_contract_id", string="Sales orders")
     sale_order_count = fields.Integer(compute="_compute_sale_order_count", string="Quotations and orders")
@@ -364,6 +409,28 @@ class ItsmContract(models.Model):
         )
         for contract in self:
             contract.sale_order_count = counts.get(contract, 0)
+
+    def _compute_committee_count(self):
+        counts = dict(
+            self.env["itsm.committee"]._read_group([("contract_id", "in", self.ids)], ["contract_id"], ["__count"])
+        )
+        for contract in self:
+            contract.committee_count = counts.get(contract, 0)
+
+    def _itsm_committee_datetime(self, month_start, consultant):
+        """Meeting time of the committee of the month starting on ``month_start``, in UTC."""
+        self.ensure_one()
+        last_day = (month_start + relativedelta(months=1) - timedelta(days=1)).day
+        day = month_start.replace(day=min(max(self.committee_day, 1), last_day))
+        tz_name = consultant.tz or self.user_id.tz or self.company_id.partner_id.tz or "Europe/Paris"
+        return local_to_utc(day, self.committee_hour or 10.0, tz_name)
+
+    def action_view_committees(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("itsm_service_contract.action_itsm_committee")
+        action["domain"] = [("contract_id", "=", self.id)]
+        action["context"] = {"default_contract_id": self.id}
+        return action
 
     def _compute_timesheet_count(self):
         counts = dict(

@@ -136,6 +136,8 @@ def ensure_system_packages():
         wanted.append("postgresql")
     if not shutil.which("wkhtmltopdf"):
         wanted.append("wkhtmltopdf")
+    if not shutil.which("pdftotext"):
+        wanted.append("poppler-utils")  # the report tests read the text of the rendered PDFs
     if not wanted:
         return
     if not IS_ROOT:

@@ -1,0 +1,733 @@
+from collections import Counter
+from collections import defaultdict
+from datetime import datetime
+from datetime import time
+from datetime import timedelta
+
+from dateutil.relativedelta import relativedelta
+from markupsafe import Markup
+from markupsafe import escape
+
+from odoo import api
+from odoo import fields
+from odoo import models
+from odoo.exceptions import UserError
+from odoo.exceptions import ValidationError
+from odoo.tools import float_round
+from odoo.tools.misc import format_date
+
+from .. import rules
+from .itsm_sla_rule import TICKET_KINDS
+
+COMMITTEE_TYPES = [
+    ("monthly", "Monthly steering committee"),
+    ("exceptional", "Exceptional steering committee"),
+    ("service_review", "Service review"),
+    ("annual", "Annual strategic review"),
+]
+# Committee types sold with a fee (seed 000, "Pilotage du service"); reviews are part of the service.
+FEE_TYPES = ("monthly", "exceptional")
+PRIORITY_LABELS = {"3": "P1", "2": "P2", "1": "P3", "0": "P4"}
+RECURRING_THRESHOLD = 3  # same client and category this many times in the period: a recurring incident
+
+
+class ItsmCommittee(models.Model):
+    _name = "itsm.committee"
+    _description = "Steering committee"
+    _inherit = ["mail.thread", "mail.activity.mixin", "portal.mixin"]
+    _order = "date desc, id desc"
+    _check_company_auto = True
+
+    name = fields.Char(
+        string="Reference",
+        required=True,
+        copy=False,
+        readonly=True,
+        default=lambda self: self.env._("New"),
+        index="trigram",
+    )
+    contract_id = fields.Many2one(
+        "itsm.contract",
+        required=True,
+        index=True,
+        check_company=True,
+        ondelete="restrict",
+        tracking=True,
+    )
+    company_id = fields.Many2one(related="contract_id.company_id", store=True, index=True, string="Company")
+    currency_id = fields.Many2one(related="contract_id.currency_id", string="Currency")
+    partner_id = fields.Many2one(
+        related="contract_id.partner_id", store=True, index=True, string="Client", help="The contract's client."
+    )
+    committee_type = fields.Selection(COMMITTEE_TYPES, string="Type", required=True, default="monthly", tracking=True)
+    date = fields.Datetime(string="Meeting date", required=True, tracking=True, default=fields.Datetime.now)
+    period_start = fields.Date(
+        string="Reviewed from",
+        required=True,
+        compute="_compute_period",
+        store=True,
+        readonly=False,
+        precompute=True,
+        help="First day of the period the committee reviews: by default the previous calendar month, "
+        "or the previous 12 months for an annual review.",
+    )
+    period_end = fields.Date(
+        string="Reviewed until",
+        required=True,
+        compute="_compute_period",
+        store=True,
+        readonly=False,
+        precompute=True,
+        help="Last day (included) of the reviewed period.",
+    )
+    user_id = fields.Many2one(
+        "res.users",
+        string="Consultant",
+        default=lambda self: self.env.user,
+        tracking=True,
+        help="The dedicated consultant who prepares, leads and writes the minutes.",
+    )
+    attendee_ids = fields.Many2many(
+        "res.partner",
+        string="Attendees",
+        help="People invited on both sides; the minutes are e-mailed to them.",
+    )
+    agenda = fields.Html(sanitize=True, help="Filled in when the committee is prepared, editable.")
+    minutes = fields.Html(sanitize=True, help="Decisions and discussions, written during or after the meeting.")
+    state = fields.Selection(
+        [
+            ("planned", "Planned"),
+            ("prepared", "Prepared"),
+            ("held", "Held"),
+            ("sent", "Minutes sent"),
+            ("cancelled", "Cancelled"),
+        ],
+        default="planned",
+        required=True,
+        tracking=True,
+        copy=False,
+    )
+    action_ids = fields.One2many("itsm.committee.action", "committee_id", string="Actions decided")
+    carried_action_ids = fields.Many2many(
+        "itsm.committee.action",
+        "itsm_committee_carried_action_rel",
+        "committee_id",
+        "action_id",
+        string="Open actions carried over",
+        copy=False,
+        help="Actions of earlier committees of the contract still open when this one was prepared.",
+    )
+    evolution_ids = fields.Many2many(
+        "itsm.committee.action",
+        "itsm_committee_evolution_rel",
+        "committee_id",
+        "action_id",
+        string="Evolution requests reviewed",
+        copy=False,
+        help="Annual review: the evolution requests raised by the committees of the period, to approve or reject.",
+    )
+    fee_amount = fields.Monetary(
+        string="Fee",
+        compute="_compute_fee_amount",
+        store=True,
+        readonly=False,
+        precompute=True,
+        tracking=True,
+        help="Invoiced once the committee is held (monthly and exceptional committees).",
+    )
+    invoice_line_id = fields.Many2one(
+        "account.move.line",
+        string="Invoice line",
+        copy=False,
+        readonly=True,
+        ondelete="set null",
+        index="btree_not_null",
+    )
+    invoice_id = fields.Many2one(related="invoice_line_id.move_id", string="Invoice")
+    calendar_event_id = fields.Many2one("calendar.event", string="Meeting", copy=False, readonly=True)
+    prepared_date = fields.Datetime(string="Figures taken on", readonly=True, copy=False)
+    # ---- snapshot (action_prepare): frozen figures of the period
+    kpi_line_ids = fields.One2many("itsm.committee.kpi", "committee_id", string="Figures", copy=False)
+    kpi_tickets_opened = fields.Integer(string="Tickets opened", readonly=True, copy=False)
+    kpi_tickets_closed = fields.Integer(string="Tickets closed", readonly=True, copy=False)
+    kpi_sla_tickets = fields.Integer(
+        string="Closed tickets under SLA", readonly=True, copy=False, help="Closed in the period with an SLA rule."
+    )
+    kpi_response_met = fields.Integer(string="Response targets met", readonly=True, copy=False)
+    kpi_response_met_pct = fields.Float(string="Response met (%)", readonly=True, copy=False, digits=(5, 1))
+    kpi_resolution_met = fields.Integer(string="Resolution targets met", readonly=True, copy=False)
+    kpi_resolution_met_pct = fields.Float(string="Resolution met (%)", readonly=True, copy=False, digits=(5, 1))
+    kpi_consumed_hours = fields.Float(
+        string="Credit consumed (h)", readonly=True, copy=False, digits=(16, 2), help="Net consumption of the period."
+    )
+    kpi_balance_end = fields.Float(string="Balance at period end (h)", readonly=True, copy=False, digits=(16, 2))
+    kpi_validity_days_left = fields.Integer(
+        string="Days of validity left",
+        readonly=True,
+        copy=False,
+        help="From the end of the period to the validity end.",
+    )
+    kpi_nho_hours = fields.Float(
+        string="Non-working hours (h)",
+        readonly=True,
+        copy=False,
+        digits=(16, 2),
+        help="Hours worked outside the contract's working calendar in the period.",
+    )
+    kpi_urgent_hours = fields.Float(
+        string="Urgent hours (h)",
+        readonly=True,
+        copy=False,
+        digits=(16, 2),
+        help="Counted hours of urgent on-site interventions in the period.",
+    )
+
+    # ------------------------------------------------------------ computes
+    @api.depends("committee_type", "date")
+    def _compute_period(self):
+        for committee in self:
+            if committee.period_start and committee.period_end and committee._origin.id:
+                continue  # set by hand or by an earlier default: keep it
+            start, end = rules.review_period(
+                fields.Datetime.to_datetime(committee.date or fields.Datetime.now()).date(),
+                12 if committee.committee_type == "annual" else 1,
+            )
+            committee.period_start, committee.period_end = start, end
+
+    @api.depends("committee_type", "contract_id")
+    def _compute_fee_amount(self):
+        for committee in self:
+            contract = committee.contract_id
+            if committee.committee_type == "monthly":
+                committee.fee_amount = contract.committee_fee
+            elif committee.committee_type == "exceptional":
+                committee.fee_amount = contract.committee_exceptional_fee
+            else:
+                committee.fee_amount = 0.0
+
+    def _compute_access_url(self):
+        result = super()._compute_access_url()
+        for committee in self:
+            committee.access_url = f"/my/committees/{committee.id}"
+        return result
+
+    # ------------------------------------------------------------ constraints
+    @api.constrains("period_start", "period_end")
+    def _check_period(self):
+        for committee in self:
+            if committee.period_end < committee.period_start:
+                raise ValidationError(
+                    self.env._(
+                        "Committee %(committee)s: the reviewed period ends on %(end)s, before it starts (%(start)s).",
+                        committee=committee.display_name,
+                        end=committee.period_end,
+                        start=committee.period_start,
+                    )
+                )
+
+    @api.constrains("contract_id", "state")
+    def _check_contract_open(self):
+        for committee in self:
+            if committee.contract_id.state == "closed" and committee.state in ("planned", "prepared"):
+                raise ValidationError(
+                    self.env._(
+                        "Contract %(contract)s is closed: no committee can be planned or prepared on it.",
+                        contract=committee.contract_id.display_name,
+                    )
+                )
+
+    @api.constrains("contract_id", "committee_type", "date", "state")
+    def _check_one_monthly_per_month(self):
+        monthly = self.filtered(lambda c: c.committee_type == "monthly" and c.state != "cancelled")
+        for committee in monthly:
+            month_start = committee.date.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+            clash = self.search_count(
+                [
+                    ("id", "!=", committee.id),
+                    ("contract_id", "=", committee.contract_id.id),
+                    ("committee_type", "=", "monthly"),
+                    ("state", "!=", "cancelled"),
+                    ("date", ">=", month_start),
+                    ("date", "<", month_start + relativedelta(months=1)),
+                ]
+            )
+            if clash:
+                raise ValidationError(
+                    self.env._(
+                        "Contract %(contract)s already has a monthly committee in %(month)s.",
+                        contract=committee.contract_id.display_name,
+                        month=month_start.strftime("%m/%Y"),
+                    )
+                )
+
+    # ------------------------------------------------------------ CRUD
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            if vals.get("name", self.env._("New")) == self.env._("New"):
+                vals["name"] = self.env["ir.sequence"].next_by_code("itsm.committee") or "/"
+        return super().create(vals_list)
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_held(self):
+        for committee in self:
+            if committee.state in ("held", "sent"):
+                raise UserError(
+                    self.env._(
+                        "Committee %(committee)s was held: cancel it instead of deleting it.",
+                        committee=committee.display_name,
+                    )
+                )
+
+    # ------------------------------------------------------------ snapshot
+    def _period_bounds(self):
+        """The period as naive UTC datetimes [start, end + 1 day)."""
+        self.ensure_one()
+        return (
+            datetime.combine(self.period_start, time.min),
+            datetime.combine(self.period_end + timedelta(days=1), time.min),
+        )
+
+    def action_prepare(self):
+        """Freeze the figures of the period: the minutes never change when the data changes later."""
+        for committee in self:
+            if committee.state not in ("planned", "prepared"):
+                raise UserError(
+                    self.env._(
+                        "Committee %(committee)s is %(state)s: its figures are frozen.",
+                        committee=committee.display_name,
+                        state=dict(committee._fields["state"]._description_selection(self.env))[committee.state],
+                    )
+                )
+            committee._check_contract_open()
+            committee.sudo().kpi_line_ids.unlink()
+            values = committee._itsm_collect_kpis()
+            carried = committee._itsm_open_actions_before()
+            values.update(
+                state="prepared",
+                prepared_date=fields.Datetime.now(),
+                carried_action_ids=[fields.Command.set(carried.ids)],
+            )
+            if committee.committee_type == "annual":
+                values["evolution_ids"] = [fields.Command.set(committee._itsm_evolutions_of_period().ids)]
+            committee.write(values)
+            if not committee.agenda or committee.agenda == Markup("<p><br></p>"):
+                committee.agenda = committee._itsm_default_agenda()
+        return True
+
+    def _itsm_open_actions_before(self):
+        self.ensure_one()
+        domain = [
+            ("committee_id.contract_id", "=", self.contract_id.id),
+            ("state", "=", "open"),
+            ("committee_id.state", "!=", "cancelled"),
+        ]
+        if self._origin.id:
+            domain.append(("committee_id", "!=", self._origin.id))
+        return self.env["itsm.committee.action"].search(domain, order="due_date, id")
+
+    def _itsm_evolutions_of_period(self):
+        self.ensure_one()
+        start, end = self._period_bounds()
+        return self.env["itsm.committee.action"].search(
+            [
+                ("committee_id.contract_id", "=", self.contract_id.id),
+                ("committee_id.state", "!=", "cancelled"),
+                ("committee_id", "!=", self._origin.id or 0),
+                ("is_evolution", "=", True),
+                ("committee_id.date", ">=", start),
+                ("committee_id.date", "<", end),
+            ],
+            order="id",
+        )
+
+    def _itsm_collect_kpis(self):
+        """Figures of the period, as the values to write (scalars and KPI lines)."""
+        self.ensure_one()
+        contract = self.contract_id
+        start, end = self._period_bounds()
+        Ticket = self.env["helpdesk.ticket"].sudo().with_context(active_test=False)
+        contract_domain = [("itsm_contract_id", "=", contract.id)]
+        opened = Ticket.search([*contract_domain, ("itsm_request_date", ">=", start), ("itsm_request_date", "<", end)])
+        closed = Ticket.search(
+            [*contract_domain, ("closed", "=", True), ("closed_date", ">=", start), ("closed_date", "<", end)]
+        )
+        under_sla = closed.filtered("itsm_sla_rule_id")
+        response_met = len(under_sla.filtered(lambda t: not t.itsm_response_breached))
+        resolution_met = len(under_sla.filtered(lambda t: not t.itsm_resolution_breached))
+
+        lines = []
+        # tickets by kind and priority, with their SLA results
+        grid = defaultdict(lambda: {"opened": 0, "closed": 0, "sla": 0, "response": 0, "resolution": 0})
+        for ticket in opened:
+            grid[(ticket.itsm_kind, ticket.priority)]["opened"] += 1
+        for ticket in closed:
+            cell = grid[(ticket.itsm_kind, ticket.priority)]
+            cell["closed"] += 1
+            if ticket.itsm_sla_rule_id:
+                cell["sla"] += 1
+                cell["response"] += not ticket.itsm_response_breached
+                cell["resolution"] += not ticket.itsm_resolution_breached
+        kinds = [key for key, _label in TICKET_KINDS]
+        for kind, priority in sorted(grid, key=lambda k: (kinds.index(k[0]), -int(k[1] or 0))):
+            cell = grid[(kind, priority)]
+            lines.append(
+                {
+                    "section": "tickets",
+                    "ticket_kind": kind,
+                    "priority": priority,
+                    "name": f"{dict(TICKET_KINDS)[kind]} {PRIORITY_LABELS.get(priority, priority)}",
+                    "count": cell["opened"],
+                    "count_closed": cell["closed"],
+                    "count_sla": cell["sla"],
+                    "response_met": cell["response"],
+                    "resolution_met": cell["resolution"],
+                }
+            )
+        # top 5 categories of the tickets opened
+        categories = Counter(t.category_id for t in opened if t.category_id)
+        for rank, (category, count) in enumerate(
+            sorted(categories.items(), key=lambda item: (-item[1], item[0].name or ""))[:5], start=1
+        ):
+            lines.append(
+                {
+                    "section": "category",
+                    "sequence": rank,
+                    "name": category.name,
+                    "category_id": category.id,
+                    "count": count,
+                }
+            )
+        # incidents that recur: same client and category three times or more
+        recurring = defaultdict(lambda: self.env["helpdesk.ticket"])
+        for ticket in opened.filtered(lambda t: t.itsm_kind == "incident" and t.category_id):
+            recurring[(ticket.partner_id.commercial_partner_id, ticket.category_id)] |= ticket
+        for (client, category), tickets in sorted(recurring.items(), key=lambda item: -len(item[1])):
+            if len(tickets) >= RECURRING_THRESHOLD:
+                lines.append(
+                    {
+                        "section": "recurring",
+                        "name": f"{client.name} / {category.name}",
+                        "category_id": category.id,
+                        "count": len(tickets),
+                        "detail": ", ".join(tickets.sorted("id").mapped(lambda t: t.number or t.name)),
+                    }
+                )
+        # credit consumption by month over the 12 months ending with the period (the chart)
+        moves = self.env["itsm.credit.move"].sudo()
+        chart_start = self.period_end.replace(day=1) - relativedelta(months=11)
+        by_month = defaultdict(float)
+        for month, hours in moves._read_group(
+            [
+                ("contract_id", "=", contract.id),
+                ("move_type", "=", "consumption"),
+                ("date", ">=", chart_start),
+                ("date", "<=", self.period_end),
+            ],
+            ["date:month"],
+            ["hours:sum"],
+        ):
+            by_month[month.date() if isinstance(month, datetime) else month] += -hours
+        for index in range(12):
+            month = chart_start + relativedelta(months=index)
+            lines.append(
+                {
+                    "section": "consumption",
+                    "sequence": index,
+                    "name": month.strftime("%m/%Y"),
+                    "month": month,
+                    "hours": float_round(by_month.get(month, 0.0), 2),
+                }
+            )
+        consumed = -sum(
+            moves.search(
+                [
+                    ("contract_id", "=", contract.id),
+                    ("move_type", "=", "consumption"),
+                    ("date", ">=", self.period_start),
+                    ("date", "<=", self.period_end),
+                ]
+            ).mapped("hours")
+        )
+        balance_end = sum(
+            moves.search([("contract_id", "=", contract.id), ("date", "<=", self.period_end)]).mapped("hours")
+        )
+        timesheets = (
+            self.env["account.analytic.line"]
+            .sudo()
+            .search(
+                [
+                    ("itsm_contract_id", "=", contract.id),
+                    ("date", ">=", self.period_start),
+                    ("date", "<=", self.period_end),
+                ]
+            )
+        )
+        validity_left = (contract.date_end - self.period_end).days if contract.date_end else 0
+        return {
+            "kpi_tickets_opened": len(opened),
+            "kpi_tickets_closed": len(closed),
+            "kpi_sla_tickets": len(under_sla),
+            "kpi_response_met": response_met,
+            "kpi_response_met_pct": rules.share_pct(response_met, len(under_sla)),
+            "kpi_resolution_met": resolution_met,
+            "kpi_resolution_met_pct": rules.share_pct(resolution_met, len(under_sla)),
+            "kpi_consumed_hours": float_round(consumed, 2),
+            "kpi_balance_end": float_round(balance_end, 2),
+            "kpi_validity_days_left": max(validity_left, 0),
+            "kpi_nho_hours": float_round(sum(timesheets.mapped("itsm_nho_hours")), 2),
+            "kpi_urgent_hours": float_round(sum(timesheets.filtered("itsm_is_urgent").mapped("itsm_counted_hours")), 2),
+            "kpi_line_ids": [fields.Command.create(vals) for vals in lines],
+        }
+
+    def _itsm_default_agenda(self):
+        self.ensure_one()
+        lang = self.partner_id.lang or self.env.lang
+        items = [
+            self.env._(
+                "Activity of the period %(start)s - %(end)s",
+                start=format_date(self.env, self.period_start, lang_code=lang),
+                end=format_date(self.env, self.period_end, lang_code=lang),
+            ),
+            self.env._("Service levels: response and resolution targets"),
+            self.env._("Time credit: consumption, balance and validity"),
+        ]
+        if self.carried_action_ids:
+            items.append(
+                self.env._(
+                    "Open actions of earlier committees: %(actions)s",
+                    actions=", ".join(self.carried_action_ids.mapped("name")),
+                )
+            )
+        if self.committee_type == "annual":
+            items.append(self.env._("Orientations for the coming year and evolution requests to approve"))
+        items.append(self.env._("Any other business"))
+        return Markup("<ol>%s</ol>") % Markup("").join(Markup("<li>%s</li>") % escape(item) for item in items)
+
+    # ------------------------------------------------------------ chart
+    def _itsm_consumption_svg(self):
+        """Bar chart of the monthly consumption (12 months) as inline SVG: no JavaScript in the PDF."""
+        self.ensure_one()
+        bars = self.kpi_line_ids.filtered(lambda line: line.section == "consumption").sorted("sequence")
+        width, height, left, bottom = 640, 200, 40, 30
+        plot_h = height - bottom - 20
+        peak = max(bars.mapped("hours") or [0.0]) or 1.0
+        step = (width - left - 10) / max(len(bars), 1)
+        parts = [
+            f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+            f'viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="10">',
+            f'<line x1="{left}" y1="{height - bottom}" x2="{width - 5}" y2="{height - bottom}" stroke="#999"/>',
+        ]
+        for index, bar in enumerate(bars):
+            bar_h = plot_h * bar.hours / peak
+            x = left + index * step + step * 0.15
+            y = height - bottom - bar_h
+            parts.append(
+                f'<rect x="{x:.1f}" y="{y:.1f}" width="{step * 0.7:.1f}" height="{bar_h:.1f}" fill="#1f4e6b"/>'
+            )
+            if bar.hours:
+                parts.append(
+                    f'<text x="{x + step * 0.35:.1f}" y="{y - 3:.1f}" text-anchor="middle" fill="#333">'
+                    f"{bar.hours:g}</text>"
+                )
+            parts.append(
+                f'<text x="{x + step * 0.35:.1f}" y="{height - bottom + 14}" text-anchor="middle" fill="#555">'
+                f"{escape(bar.name)}</text>"
+            )
+        parts.append("</svg>")
+        return Markup("".join(parts))
+
+    # ------------------------------------------------------------ workflow
+    def action_hold(self):
+        for committee in self:
+            if committee.state not in ("planned", "prepared"):
+                raise UserError(
+                    self.env._("Committee %(committee)s is not planned or prepared.", committee=committee.display_name)
+                )
+            if committee.state == "planned":
+                committee.action_prepare()
+            committee.state = "held"
+        self.filtered(lambda c: c.committee_type in FEE_TYPES and c.fee_amount)._itsm_invoice_fee()
+        return True
+
+    def action_cancel(self):
+        for committee in self:
+            if committee.invoice_line_id and committee.invoice_line_id.parent_state != "cancel":
+                raise UserError(
+                    self.env._(
+                        "Committee %(committee)s is invoiced on %(invoice)s (%(amount)s): "
+                        "remove the line from the invoice or credit it before cancelling the committee.",
+                        committee=committee.display_name,
+                        invoice=committee.invoice_line_id.move_id.display_name,
+                        amount=committee.invoice_line_id.price_subtotal,
+                    )
+                )
+        self.calendar_event_id.sudo().unlink()
+        self.write({"state": "cancelled"})
+        return True
+
+    def action_reset_planned(self):
+        self.filtered(lambda c: c.state == "cancelled").write({"state": "planned"})
+        return True
+
+    def _itsm_fee_product(self):
+        self.ensure_one()
+        xmlid = "product_committee_monthly" if self.committee_type == "monthly" else "product_committee_exceptional"
+        return self.env.ref(f"itsm_service_contract.{xmlid}", raise_if_not_found=False)
+
+    def _itsm_invoice_fee(self):
+        """One invoice line per committee, on the client's draft invoice or on a new one."""
+        Move = self.env["account.move"].sudo()
+        for committee in self.filtered(lambda c: not c.invoice_line_id):
+            partner = committee.partner_id.commercial_partner_id
+            invoice = Move.search(
+                [
+                    ("move_type", "=", "out_invoice"),
+                    ("state", "=", "draft"),
+                    ("partner_id", "child_of", partner.id),
+                    ("company_id", "=", committee.company_id.id),
+                    ("currency_id", "=", committee.currency_id.id),
+                ],
+                order="id desc",
+                limit=1,
+            )
+            if not invoice:
+                invoice = Move.with_company(committee.company_id).create(
+                    {
+                        "move_type": "out_invoice",
+                        "partner_id": partner.id,
+                        "company_id": committee.company_id.id,
+                        "currency_id": committee.currency_id.id,
+                        "invoice_origin": committee.contract_id.name,
+                    }
+                )
+            product = committee._itsm_fee_product()
+            label = self.env._(
+                "%(type)s %(committee)s of %(date)s - contract %(contract)s",
+                type=dict(committee._fields["committee_type"]._description_selection(self.env))[
+                    committee.committee_type
+                ],
+                committee=committee.name,
+                date=fields.Date.to_string(committee.date.date()),
+                contract=committee.contract_id.name,
+            )
+            lines_before = invoice.invoice_line_ids
+            invoice.write(
+                {
+                    "invoice_line_ids": [
+                        fields.Command.create(
+                            {
+                                "product_id": product.id if product else False,
+                                "name": label,
+                                "quantity": 1.0,
+                                "price_unit": committee.fee_amount,
+                            }
+                        )
+                    ]
+                }
+            )
+            committee.invoice_line_id = (invoice.invoice_line_ids - lines_before)[:1]
+            committee.message_post(
+                body=self.env._(
+                    "Fee of %(amount)s added to draft invoice %(invoice)s.",
+                    amount=committee.fee_amount,
+                    invoice=invoice.display_name,
+                )
+            )
+
+    def action_send(self):
+        """E-mail the minutes PDF to the attendees (client's language) and mark the committee sent."""
+        template = self.env.ref("itsm_service_contract.mail_template_itsm_committee_minutes")
+        for committee in self:
+            if committee.state not in ("held", "sent"):
+                raise UserError(
+                    self.env._(
+                        "Committee %(committee)s has not been held yet: hold it before sending its minutes.",
+                        committee=committee.display_name,
+                    )
+                )
+            if not committee.attendee_ids.filtered("email"):
+                raise UserError(
+                    self.env._(
+                        "Committee %(committee)s: no attendee has an e-mail address to send the minutes to.",
+                        committee=committee.display_name,
+                    )
+                )
+            committee.message_post_with_source(
+                template,
+                message_type="comment",
+                subtype_xmlid="mail.mt_comment",
+                partner_ids=committee.attendee_ids.filtered("email").ids,
+            )
+            committee.state = "sent"
+        return True
+
+    def action_view_invoice(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "account.move",
+            "res_id": self.invoice_id.id,
+            "view_mode": "form",
+        }
+
+    def action_print_minutes(self):
+        return self.env.ref("itsm_service_contract.action_report_itsm_committee").report_action(self)
+
+    # ------------------------------------------------------------ planning
+    @api.model
+    def _cron_plan_monthly_committees(self, today=None):
+        """Plan next month's committee of every contract with the monthly option: one, never two."""
+        today = today or fields.Date.context_today(self)
+        next_month = today.replace(day=1) + relativedelta(months=1)
+        contracts = self.env["itsm.contract"].search(
+            [("committee_monthly", "=", True), ("state", "in", ("active", "grace"))]
+        )
+        existing = self.with_context(active_test=False).search(
+            [
+                ("contract_id", "in", contracts.ids),
+                ("committee_type", "=", "monthly"),
+                ("date", ">=", datetime.combine(next_month, time.min)),
+                ("date", "<", datetime.combine(next_month + relativedelta(months=1), time.min)),
+            ]
+        )
+        planned_for = set(existing.contract_id.ids)  # a cancelled one counts: it was cancelled on purpose
+        vals_list = []
+        for contract in contracts.filtered(lambda c: c.id not in planned_for):
+            consultant = contract.committee_user_id or contract.user_id
+            vals_list.append(
+                {
+                    "contract_id": contract.id,
+                    "committee_type": "monthly",
+                    "date": contract._itsm_committee_datetime(next_month, consultant),
+                    "user_id": consultant.id,
+                    "attendee_ids": [fields.Command.set(contract.committee_attendee_ids.ids)],
+                }
+            )
+        committees = self.create(vals_list)
+        committees._itsm_schedule_meeting()
+        return committees
+
+    def _itsm_schedule_meeting(self):
+        Event = self.env["calendar.event"].sudo()
+        for committee in self.filtered(lambda c: not c.calendar_event_id):
+            partners = committee.attendee_ids | committee.user_id.partner_id
+            committee.calendar_event_id = Event.with_context(no_mail_to_attendees=True).create(
+                {
+                    "name": self.env._(
+                        "Steering committee %(contract)s - %(client)s",
+                        contract=committee.contract_id.name,
+                        client=committee.partner_id.name,
+                    ),
+                    "start": committee.date,
+                    "stop": committee.date + timedelta(hours=committee.contract_id.committee_duration or 1.0),
+                    "user_id": committee.user_id.id,
+                    "partner_ids": [fields.Command.set(partners.ids)],
+                    "res_model_id": self.env["ir.model"]._get_id(self._name),
+                    "res_id": committee.id,
+                }
+            )
+
+    def action_schedule_meeting(self):
+        self._itsm_schedule_meeting()
+        return True

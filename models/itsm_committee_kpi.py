@@ -1,0 +1,36 @@
+from odoo import fields
+from odoo import models
+
+from .itsm_sla_rule import TICKET_KINDS
+
+
+class ItsmCommitteeKpi(models.Model):
+    """One frozen row of a committee's figures: a table line or a bar of the consumption chart."""
+
+    _name = "itsm.committee.kpi"
+    _description = "Steering committee figure"
+    _order = "committee_id, section, sequence, id"
+
+    committee_id = fields.Many2one("itsm.committee", required=True, index=True, ondelete="cascade")
+    section = fields.Selection(
+        [
+            ("tickets", "Tickets by kind and priority"),
+            ("category", "Top categories"),
+            ("recurring", "Recurring incidents"),
+            ("consumption", "Monthly consumption"),
+        ],
+        required=True,
+    )
+    sequence = fields.Integer(default=10)
+    name = fields.Char(string="Label", required=True)
+    ticket_kind = fields.Selection(TICKET_KINDS, string="Kind")
+    priority = fields.Char(help="Priority key of the helpdesk ticket: 3 = P1 ... 0 = P4.")
+    category_id = fields.Many2one("helpdesk.ticket.category")
+    count = fields.Integer(string="Tickets", help="Tickets opened in the period (occurrences for recurring incidents).")
+    count_closed = fields.Integer(string="Closed")
+    count_sla = fields.Integer(string="Closed under SLA")
+    response_met = fields.Integer(string="Response met")
+    resolution_met = fields.Integer(string="Resolution met")
+    month = fields.Date()
+    hours = fields.Float(digits=(16, 2))
+    detail = fields.Char(help="Tickets concerned.")

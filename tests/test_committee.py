@@ -1,0 +1,312 @@
+import base64
+import shutil
+import subprocess
+from datetime import date
+from datetime import datetime
+
+from freezegun import freeze_time
+
+from odoo.exceptions import UserError
+from odoo.exceptions import ValidationError
+from odoo.tests import HttpCase
+from odoo.tests import tagged
+from odoo.tools import mute_logger
+
+from .common import ItsmInterventionCase
+
+
+class CommitteeCase(ItsmInterventionCase):
+    """November 2026 on client A's annual contract (210 h bought on 2026-11-02), reviewed on 2026-12-10.
+
+    Expected figures are worked out by hand below from the seed's counting rules,
+    never read back from the committee code.
+    """
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.done_stage = cls.env.ref("helpdesk_mgmt.helpdesk_ticket_stage_done")
+        Category = cls.env["helpdesk.ticket.category"]
+        cls.printers = Category.create({"name": "Printers"})
+        cls.network = Category.create({"name": "Network"})
+        cls.ticket.write({"priority": "1", "itsm_kind": "incident"})
+
+    def _ticket_at(self, requested, **vals):
+        with freeze_time(requested):
+            ticket = self._ticket(requested)
+            ticket.write(vals)
+        return ticket
+
+    def _close(self, ticket, when):
+        with freeze_time(when):
+            ticket.stage_id = self.done_stage
+
+    def _november(self):
+        """Tickets and interventions of November, plus some outside it."""
+        p1 = self._ticket_at(datetime(2026, 11, 16, 9, 0), priority="3", category_id=self.network.id)
+        printers = [
+            self._ticket_at(datetime(2026, 11, day, 9, 0), priority="1", category_id=self.printers.id)
+            for day in (17, 18, 19)
+        ]
+        october = self._ticket_at(datetime(2026, 10, 20, 9, 0), priority="2", itsm_kind="request")
+        self._ticket_at(datetime(2026, 12, 2, 9, 0), priority="1", category_id=self.printers.id)
+        self._close(p1, datetime(2026, 11, 16, 9, 30))  # P1 incident: 1 h / 4 h round the clock: met
+        self._close(printers[0], datetime(2026, 11, 17, 9, 30))  # met
+        self._close(printers[1], datetime(2026, 11, 30, 12, 0))  # 12 days for 16 business hours: breached
+        self._close(october, datetime(2026, 11, 5, 9, 0))  # a P2 request answered after 2 weeks: breached
+        # interventions: remote 1 h 05 -> 1 h 15; full day on site the day after the request (urgent):
+        # 7 h + 50 % = 10 h 30; one hour on Saturday 14 (non-working): 1 h + 50 % = 1 h 30
+        self._log(datetime(2026, 11, 9, 10, 0), 65 / 60)
+        self._log(datetime(2026, 11, 10, 8, 0), 8.0, itsm_mode="onsite", itsm_onsite_span="full_day")
+        self._log(datetime(2026, 11, 14, 10, 0), 1.0)
+        self._log(datetime(2026, 12, 2, 10, 0), 2.0)  # December: outside the period
+        return p1, printers, october
+
+    def _committee(self, **vals):
+        values = {
+            "contract_id": self.contract.id,
+            "committee_type": "monthly",
+            "date": datetime(2026, 12, 10, 9, 0),
+            "attendee_ids": [(6, 0, [self.client_a_contact.id])],
+        }
+        values.update(vals)
+        return self.env["itsm.committee"].create(values)
+
+
+@tagged("post_install", "-at_install")
+class TestCommittee(CommitteeCase):
+    # ------------------------------------------------------------ snapshot
+    def test_prepared_figures_equal_independent_computation(self):
+        self._november()
+        committee = self._committee()
+        self.assertEqual((committee.period_start, committee.period_end), (date(2026, 11, 1), date(2026, 11, 30)))
+        committee.action_prepare()
+        self.assertEqual(committee.state, "prepared")
+        # opened in November: the fixture's ticket (9th), the P1 (16th), three printer incidents
+        self.assertEqual(committee.kpi_tickets_opened, 5)
+        # closed in November: P1, two printer incidents, the October request
+        self.assertEqual(committee.kpi_tickets_closed, 4)
+        self.assertEqual(committee.kpi_sla_tickets, 4)
+        self.assertEqual((committee.kpi_response_met, committee.kpi_resolution_met), (2, 2))
+        self.assertEqual((committee.kpi_response_met_pct, committee.kpi_resolution_met_pct), (50.0, 50.0))
+        self.assertAlmostEqual(committee.kpi_consumed_hours, 1.25 + 10.5 + 1.5, places=2)
+        self.assertAlmostEqual(committee.kpi_balance_end, 210 - 13.25, places=2)
+        self.assertAlmostEqual(committee.kpi_nho_hours, 1.0, places=2)
+        self.assertAlmostEqual(committee.kpi_urgent_hours, 7.0, places=2)
+        self.assertEqual(committee.kpi_validity_days_left, (self.contract.date_end - date(2026, 11, 30)).days)
+        lines = committee.kpi_line_ids
+        top = lines.filtered(lambda line: line.section == "category").sorted("sequence")
+        self.assertEqual([(line.name, line.count) for line in top], [("Printers", 3), ("Network", 1)])
+        recurring = lines.filtered(lambda line: line.section == "recurring")
+        self.assertEqual(len(recurring), 1)
+        self.assertEqual((recurring.category_id, recurring.count), (self.printers, 3))
+        p1_row = lines.filtered(lambda line: line.section == "tickets" and line.name == "Incident P1")
+        self.assertEqual((p1_row.count, p1_row.count_closed, p1_row.response_met), (1, 1, 1))
+        bars = lines.filtered(lambda line: line.section == "consumption").sorted("sequence")
+        self.assertEqual(len(bars), 12)
+        self.assertEqual(bars[-1].month, date(2026, 11, 1))
+        self.assertAlmostEqual(bars[-1].hours, 13.25, places=2)
+        self.assertEqual(sum(bars[:-1].mapped("hours")), 0.0)
+
+    def test_snapshot_does_not_follow_later_edits(self):
+        self._november()
+        committee = self._committee()
+        committee.action_prepare()
+        frozen = committee.read(["kpi_consumed_hours", "kpi_tickets_opened", "kpi_nho_hours", "kpi_balance_end"])[0]
+        line = self.env["account.analytic.line"].search(
+            [("itsm_contract_id", "=", self.contract.id), ("date", "=", date(2026, 11, 14))]
+        )
+        line.unit_amount = 3.0
+        self._ticket_at(datetime(2026, 11, 20, 9, 0), priority="1")
+        committee.invalidate_recordset()
+        self.assertEqual(
+            committee.read(["kpi_consumed_hours", "kpi_tickets_opened", "kpi_nho_hours", "kpi_balance_end"])[0],
+            frozen,
+        )
+        committee.action_hold()
+        with self.assertRaisesRegex(UserError, "figures are frozen"):
+            committee.action_prepare()
+
+    def test_annual_review_covers_twelve_months(self):
+        committee = self._committee(committee_type="annual", date=datetime(2027, 1, 15, 9, 0))
+        self.assertEqual((committee.period_start, committee.period_end), (date(2026, 1, 1), date(2026, 12, 31)))
+        self.assertEqual(committee.fee_amount, 0.0)
+
+    # ------------------------------------------------------------ actions
+    def test_open_actions_roll_over(self):
+        first = self._committee(committee_type="exceptional", date=datetime(2026, 11, 25, 9, 0))
+        first.write(
+            {
+                "action_ids": [
+                    (0, 0, {"name": "Renew the firewall licence", "owner_partner_id": self.client_a_contact.id}),
+                    (0, 0, {"name": "Document the backup", "owner_user_id": self.account_manager.id}),
+                ]
+            }
+        )
+        first.action_ids.filtered(lambda a: a.name == "Document the backup").action_done()
+        second = self._committee()
+        second.action_prepare()
+        self.assertEqual(second.carried_action_ids.mapped("name"), ["Renew the firewall licence"])
+        self.assertIn("Renew the firewall licence", second.agenda)
+        self.assertNotIn("Document the backup", second.agenda)
+
+    def test_annual_review_lists_evolution_requests(self):
+        monthly = self._committee(date=datetime(2026, 11, 10, 9, 0))
+        monthly.write(
+            {
+                "action_ids": [
+                    (
+                        0,
+                        0,
+                        {
+                            "name": "Add the Lyon site",
+                            "owner_partner_id": self.client_a_contact.id,
+                            "is_evolution": True,
+                        },
+                    )
+                ]
+            }
+        )
+        annual = self._committee(committee_type="annual", date=datetime(2027, 1, 15, 9, 0))
+        annual.action_prepare()
+        self.assertEqual(annual.evolution_ids.mapped("name"), ["Add the Lyon site"])
+        annual.evolution_ids.decision = "approved"
+        self.assertEqual(monthly.action_ids.decision, "approved")
+
+    # ------------------------------------------------------------ planning
+    def test_monthly_planner_creates_one_committee_per_month(self):
+        self.account_manager.tz = "Europe/Paris"
+        self.contract.write(
+            {
+                "committee_monthly": True,
+                "committee_user_id": self.account_manager.id,
+                "committee_attendee_ids": [(6, 0, [self.client_a_contact.id])],
+            }
+        )
+        Committee = self.env["itsm.committee"]
+        for _run in range(3):
+            Committee._cron_plan_monthly_committees(today=date(2026, 11, 22))
+        committees = Committee.search([("contract_id", "=", self.contract.id)])
+        self.assertEqual(len(committees), 1)
+        # the 10th at 10:00 in Paris (UTC+1 in December) is 09:00 UTC
+        self.assertEqual(committees.date, datetime(2026, 12, 10, 9, 0))
+        self.assertEqual((committees.period_start, committees.period_end), (date(2026, 11, 1), date(2026, 11, 30)))
+        self.assertEqual(committees.fee_amount, 1000.0)
+        event = committees.calendar_event_id
+        self.assertTrue(event)
+        self.assertEqual(event.start, datetime(2026, 12, 10, 9, 0))
+        self.assertEqual(event.partner_ids, self.client_a_contact | self.account_manager.partner_id)
+        # a cancelled committee is not planned again; the next month is
+        committees.action_cancel()
+        self.assertFalse(committees.calendar_event_id.exists())
+        Committee._cron_plan_monthly_committees(today=date(2026, 11, 23))
+        Committee._cron_plan_monthly_committees(today=date(2026, 12, 5))
+        Committee._cron_plan_monthly_committees(today=date(2026, 12, 6))
+        committees = Committee.search([("contract_id", "=", self.contract.id)], order="date")
+        self.assertEqual(committees.mapped("date"), [datetime(2026, 12, 10, 9, 0), datetime(2027, 1, 10, 9, 0)])
+        with self.assertRaisesRegex(ValidationError, "already has a monthly committee"):
+            self._committee(date=datetime(2027, 1, 20, 9, 0))
+
+    # ------------------------------------------------------------ invoicing
+    def test_exceptional_committee_invoiced_once(self):
+        committee = self._committee(committee_type="exceptional", date=datetime(2026, 11, 25, 14, 0))
+        self.assertEqual(committee.fee_amount, 1000.0)
+        committee.action_hold()
+        line = committee.invoice_line_id
+        self.assertTrue(line)
+        self.assertEqual(line.price_unit, 1000.0)
+        self.assertEqual(line.move_id.state, "draft")
+        self.assertEqual(line.move_id.partner_id, self.client_a)
+        self.assertEqual(line.product_id, self.env.ref("itsm_service_contract.product_committee_exceptional"))
+        committee._itsm_invoice_fee()
+        with self.assertRaises(UserError):
+            committee.action_hold()
+        invoice_lines = self.env["account.move.line"].search(
+            [("move_id.partner_id", "=", self.client_a.id), ("display_type", "=", "product")]
+        )
+        self.assertEqual(len(invoice_lines), 1)
+        self.assertEqual(line.move_id.amount_untaxed, 1000.0)
+        # a second committee goes on the same draft invoice
+        second = self._committee(committee_type="exceptional", date=datetime(2026, 11, 27, 14, 0))
+        second.action_hold()
+        self.assertEqual(second.invoice_line_id.move_id, line.move_id)
+        self.assertEqual(line.move_id.amount_untaxed, 2000.0)
+        with self.assertRaisesRegex(UserError, "is invoiced on"):
+            committee.action_cancel()
+        self.assertEqual(committee.state, "held")
+
+    def test_review_is_not_invoiced(self):
+        review = self._committee(committee_type="service_review")
+        review.action_hold()
+        self.assertFalse(review.invoice_line_id)
+
+    # ------------------------------------------------------------ bad input
+    def test_bad_input(self):
+        # assertRaises (not assertRaisesRegex) rolls back to a savepoint, like the user's request
+        with self.assertRaises(ValidationError) as refused:
+            self._committee(period_start=date(2026, 11, 30), period_end=date(2026, 11, 1))
+        self.assertIn("before it starts", str(refused.exception))
+        self.assertFalse(self.env["itsm.committee"].search([("contract_id", "=", self.contract.id)]))
+        committee = self._committee()
+        with self.assertRaisesRegex(ValidationError, "has no owner"):
+            committee.write({"action_ids": [(0, 0, {"name": "Orphan action"})]})
+        committee.minutes = '<p>Decided</p><script>alert("x")</script>'
+        self.assertIn("Decided", committee.minutes)
+        self.assertNotIn("script", committee.minutes)
+        self.contract.action_close()
+        with self.assertRaisesRegex(ValidationError, "is closed"):
+            self._committee(date=datetime(2027, 2, 10, 9, 0))
+        with self.assertRaisesRegex(ValidationError, "is closed"):
+            committee.action_prepare()
+
+
+@tagged("post_install", "-at_install")
+class TestCommitteeMinutes(CommitteeCase, HttpCase):
+    """The minutes rendered by wkhtmltopdf.
+
+    An HttpCase: wkhtmltopdf fetches the report assets from the running server,
+    which must share the test transaction (a TransactionCase would deadlock).
+    """
+
+    def test_minutes_pdf_and_mail(self):
+        self._november()
+        committee = self._committee()
+        committee.write(
+            {
+                "minutes": "<p>The printer fleet will be renewed.</p>",
+                "action_ids": [(0, 0, {"name": "Quote new printers", "owner_user_id": self.account_manager.id})],
+            }
+        )
+        committee.action_hold()
+        with mute_logger("odoo.addons.base.models.ir_actions_report"):
+            pdf, kind = (
+                self.env["ir.actions.report"]
+                .with_context(force_report_rendering=True)
+                ._render_qweb_pdf("itsm_service_contract.action_report_itsm_committee", committee.ids)
+            )
+        self.assertEqual(kind, "pdf")
+        self.assertTrue(pdf.startswith(b"%PDF"))
+        # the HTML wkhtmltopdf rendered carries every figure
+        html = (
+            self.env["ir.actions.report"]
+            ._render_qweb_html("itsm_service_contract.action_report_itsm_committee", committee.ids)[0]
+            .decode()
+        )
+        for figure in ("13.25 h", "196.75 h", "50.0 %", "Printers", "Quote new printers", "printer fleet"):
+            self.assertIn(figure, html)
+        if not shutil.which("pdftotext"):
+            self.skipTest("pdftotext (poppler-utils) is needed to read the PDF text")
+        # Debian's wkhtmltopdf embeds the web font without a text map: only the chart's SVG text
+        # can be read back from the PDF, which proves the chart was drawn with the period's figure
+        text = subprocess.run(["pdftotext", "-layout", "-", "-"], input=pdf, capture_output=True, check=True).stdout
+        self.assertIn("13.25", text.decode())
+        self.assertIn("11/2026", text.decode())
+        committee.with_context(force_report_rendering=True).action_send()
+        self.assertEqual(committee.state, "sent")
+        message = committee.message_ids.filtered(lambda m: "minutes of the steering committee" in (m.subject or ""))
+        self.assertEqual(len(message), 1)
+        self.assertIn(self.client_a_contact, message.partner_ids)
+        self.assertEqual(len(message.attachment_ids), 1)
+        self.assertEqual(message.message_type, "comment")
+        self.assertEqual(message.attachment_ids.name, f"Minutes - {committee.name.replace('/', '-')}.pdf")
+        self.assertTrue(base64.b64decode(message.attachment_ids.datas).startswith(b"%PDF"))
