@@ -374,6 +374,7 @@ class ItsmCommittee(models.Model):
             lines.append(
                 {
                     "section": "tickets",
+                    "sequence": len(lines),
                     "ticket_kind": kind,
                     "priority": priority,
                     "name": f"{dict(TICKET_KINDS)[kind]} {PRIORITY_LABELS.get(priority, priority)}",
@@ -392,7 +393,7 @@ class ItsmCommittee(models.Model):
             lines.append(
                 {
                     "section": "category",
-                    "sequence": rank,
+                    "sequence": 100 + rank,
                     "name": category.name,
                     "category_id": category.id,
                     "count": count,
@@ -407,6 +408,7 @@ class ItsmCommittee(models.Model):
                 lines.append(
                     {
                         "section": "recurring",
+                        "sequence": 200 + len(lines),
                         "name": f"{client.name} / {category.name}",
                         "category_id": category.id,
                         "count": len(tickets),
@@ -433,7 +435,7 @@ class ItsmCommittee(models.Model):
             lines.append(
                 {
                     "section": "consumption",
-                    "sequence": index,
+                    "sequence": 300 + index,
                     "name": month.strftime("%m/%Y"),
                     "month": month,
                     "hours": float_round(by_month.get(month, 0.0), 2),

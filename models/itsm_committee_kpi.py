@@ -9,7 +9,7 @@ class ItsmCommitteeKpi(models.Model):
 
     _name = "itsm.committee.kpi"
     _description = "Steering committee figure"
-    _order = "committee_id, section, sequence, id"
+    _order = "committee_id, sequence, id"
 
     committee_id = fields.Many2one("itsm.committee", required=True, index=True, ondelete="cascade")
     section = fields.Selection(
@@ -21,7 +21,7 @@ class ItsmCommitteeKpi(models.Model):
         ],
         required=True,
     )
-    sequence = fields.Integer(default=10)
+    sequence = fields.Integer(default=10, help="Tickets first, then categories, recurring incidents, months.")
     name = fields.Char(string="Label", required=True)
     ticket_kind = fields.Selection(TICKET_KINDS, string="Kind")
     priority = fields.Char(help="Priority key of the helpdesk ticket: 3 = P1 ... 0 = P4.")
