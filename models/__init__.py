@@ -1,3 +1,7 @@
+# Mixins first: the models below inherit them.
+from . import itsm_reference_mixin
+
+# isort: split
 from . import account_analytic_line
 from . import helpdesk_ticket
 from . import helpdesk_ticket_stage
@@ -10,6 +14,8 @@ from . import itsm_contract
 from . import itsm_credit_move
 from . import itsm_sla_matrix
 from . import itsm_sla_rule
+from . import itsm_statement
+from . import itsm_statement_line
 from . import itsm_ticket_catalog
 from . import product_template
 from . import res_partner

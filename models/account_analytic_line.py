@@ -5,6 +5,7 @@ from odoo import api
 from odoo import fields
 from odoo import models
 from odoo.exceptions import AccessError
+from odoo.exceptions import UserError
 from odoo.exceptions import ValidationError
 from odoo.tools import float_compare
 from odoo.tools import float_round
@@ -384,6 +385,7 @@ class AccountAnalyticLine(models.Model):
         return lines
 
     def write(self, vals):
+        self._itsm_check_not_stated()
         if (
             "itsm_is_urgent" in vals
             and not self.env.su
@@ -398,6 +400,25 @@ class AccountAnalyticLine(models.Model):
             lines.filtered("itsm_contract_id")._check_itsm_line()
             lines._itsm_sync_credit_moves()
         return result
+
+    def _itsm_check_not_stated(self):
+        """Interventions of a period whose statement is issued are locked (the client has the figures)."""
+        if self.env.su or self.env.context.get("itsm_statement_unlock"):
+            return
+        locked = self.env["itsm.statement"]._itsm_locked_lines(self)
+        if locked:
+            raise UserError(
+                self.env._(
+                    "The intervention of %(date)s on %(contract)s belongs to an issued statement: "
+                    "it can no longer be changed (a service manager may reopen the statement).",
+                    date=locked[0].date,
+                    contract=locked[0].itsm_contract_id.name,
+                )
+            )
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_itsm_stated(self):
+        self._itsm_check_not_stated()
 
     @api.ondelete(at_uninstall=False)
     def _unlink_itsm_reverse_moves(self):

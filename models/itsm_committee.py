@@ -17,6 +17,7 @@ from odoo.tools import float_round
 from odoo.tools.misc import format_date
 
 from .. import rules
+from ..charts import bar_chart_svg
 from .itsm_sla_rule import TICKET_KINDS
 
 COMMITTEE_TYPES = [
@@ -34,18 +35,10 @@ RECURRING_THRESHOLD = 3  # same client and category this many times in the perio
 class ItsmCommittee(models.Model):
     _name = "itsm.committee"
     _description = "Steering committee"
-    _inherit = ["mail.thread", "mail.activity.mixin", "portal.mixin"]
+    _inherit = ["itsm.reference.mixin", "mail.thread", "mail.activity.mixin", "portal.mixin"]
     _order = "date desc, id desc"
     _check_company_auto = True
 
-    name = fields.Char(
-        string="Reference",
-        required=True,
-        copy=False,
-        readonly=True,
-        default=lambda self: self.env._("New"),
-        index="trigram",
-    )
     contract_id = fields.Many2one(
         "itsm.contract",
         required=True,
@@ -261,13 +254,6 @@ class ItsmCommittee(models.Model):
                 )
 
     # ------------------------------------------------------------ CRUD
-    @api.model_create_multi
-    def create(self, vals_list):
-        for vals in vals_list:
-            if vals.get("name", self.env._("New")) == self.env._("New"):
-                vals["name"] = self.env["ir.sequence"].next_by_code("itsm.committee") or "/"
-        return super().create(vals_list)
-
     @api.ondelete(at_uninstall=False)
     def _unlink_except_held(self):
         for committee in self:
@@ -511,33 +497,7 @@ class ItsmCommittee(models.Model):
         """Bar chart of the monthly consumption (12 months) as inline SVG: no JavaScript in the PDF."""
         self.ensure_one()
         bars = self.kpi_line_ids.filtered(lambda line: line.section == "consumption").sorted("sequence")
-        width, height, left, bottom = 640, 200, 40, 30
-        plot_h = height - bottom - 20
-        peak = max(bars.mapped("hours") or [0.0]) or 1.0
-        step = (width - left - 10) / max(len(bars), 1)
-        parts = [
-            f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-            f'viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="10">',
-            f'<line x1="{left}" y1="{height - bottom}" x2="{width - 5}" y2="{height - bottom}" stroke="#999"/>',
-        ]
-        for index, bar in enumerate(bars):
-            bar_h = plot_h * bar.hours / peak
-            x = left + index * step + step * 0.15
-            y = height - bottom - bar_h
-            parts.append(
-                f'<rect x="{x:.1f}" y="{y:.1f}" width="{step * 0.7:.1f}" height="{bar_h:.1f}" fill="#1f4e6b"/>'
-            )
-            if bar.hours:
-                parts.append(
-                    f'<text x="{x + step * 0.35:.1f}" y="{y - 3:.1f}" text-anchor="middle" fill="#333">'
-                    f"{bar.hours:g}</text>"
-                )
-            parts.append(
-                f'<text x="{x + step * 0.35:.1f}" y="{height - bottom + 14}" text-anchor="middle" fill="#555">'
-                f"{escape(bar.name)}</text>"
-            )
-        parts.append("</svg>")
-        return Markup("".join(parts))
+        return bar_chart_svg([(bar.name, bar.hours) for bar in bars])
 
     # ------------------------------------------------------------ workflow
     def action_hold(self):

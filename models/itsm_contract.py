@@ -24,18 +24,10 @@ CREDIT_MOVE_TYPES = ("purchase", "recharge")
 class ItsmContract(models.Model):
     _name = "itsm.contract"
     _description = "Service contract"
-    _inherit = ["mail.thread", "mail.activity.mixin", "portal.mixin"]
+    _inherit = ["itsm.reference.mixin", "mail.thread", "mail.activity.mixin", "portal.mixin"]
     _order = "date_end desc, id desc"
     _check_company_auto = True
 
-    name = fields.Char(
-        string="Reference",
-        required=True,
-        copy=False,
-        readonly=True,
-        default=lambda self: self.env._("New"),
-        index="trigram",
-    )
     title = fields.Char(help="Short description of the contract, e.g. 'Expertise à la demande 2026'.")
     partner_id = fields.Many2one(
         "res.partner",
@@ -287,6 +279,7 @@ class ItsmContract(models.Model):
     committee_duration = fields.Float(string="Committee duration (h)", default=1.5)
     committee_ids = fields.One2many("itsm.committee", "contract_id", string="Committees")
     committee_count = fields.Integer(compute="_compute_committee_count", string="Committee count")
+    statement_count = fields.Integer(compute="_compute_statement_count", string="Statement count")
     timesheet_count = fields.Integer(compute="_compute_timesheet_count", string="Intervention count")
     sale_order_ids = fields.One2many("sale.order", "itsm_contract_id", string="Sales orders")
     sale_order_count = fields.Integer(compute="_compute_sale_order_count", string="Quotations and orders")
@@ -417,6 +410,20 @@ class ItsmContract(models.Model):
         for contract in self:
             contract.committee_count = counts.get(contract, 0)
 
+    def _compute_statement_count(self):
+        counts = dict(
+            self.env["itsm.statement"]._read_group([("contract_id", "in", self.ids)], ["contract_id"], ["__count"])
+        )
+        for contract in self:
+            contract.statement_count = counts.get(contract, 0)
+
+    def action_view_statements(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("itsm_service_contract.action_itsm_statement")
+        action["domain"] = [("contract_id", "=", self.id)]
+        action["context"] = {"default_contract_id": self.id}
+        return action
+
     def _itsm_committee_datetime(self, month_start, consultant):
         """Meeting time of the committee of the month starting on ``month_start``, in UTC."""
         self.ensure_one()
@@ -522,9 +529,6 @@ class ItsmContract(models.Model):
         for vals in vals_list:
             if not vals.get("partner_id", self.default_get(["partner_id"]).get("partner_id")):
                 raise ValidationError(self.env._("A service contract needs a client: choose the client company."))
-            if vals.get("name", self.env._("New")) == self.env._("New") or not vals.get("name"):
-                company = self.env["res.company"].browse(vals.get("company_id")) or self.env.company
-                vals["name"] = self.env["ir.sequence"].with_company(company).next_by_code("itsm.contract") or "/"
         return super().create(vals_list)
 
     @api.ondelete(at_uninstall=False)
@@ -729,8 +733,7 @@ class ItsmContract(models.Model):
         self.ensure_one()
         return self.amendment_count + 1
 
-    def action_recharge(self):
-        """Prepare the draft quotation of a recharge (an amendment to the contract)."""
+    def _itsm_create_recharge_order(self, salesperson):
         self.ensure_one()
         self._check_can_recharge()
         product = self._default_package()
@@ -742,12 +745,18 @@ class ItsmContract(models.Model):
                 "partner_id": self.partner_id.id,
                 "company_id": self.company_id.id,
                 # Whoever prepares the amendment is its salesperson (sales record rules follow).
-                "user_id": self.env.user.id,
+                "user_id": salesperson.id,
                 "itsm_contract_id": self.id,
                 "order_line": order_lines,
             }
         )
         self.message_post(body=self.env._("Recharge quotation %(order)s prepared.", order=order._get_html_link()))
+        return order
+
+    def action_recharge(self):
+        """Prepare the draft quotation of a recharge (an amendment to the contract)."""
+        self.ensure_one()
+        order = self._itsm_create_recharge_order(self.env.user)
         return {
             "type": "ir.actions.act_window",
             "res_model": "sale.order",
@@ -755,6 +764,77 @@ class ItsmContract(models.Model):
             "view_mode": "form",
             "target": "current",
         }
+
+    def _itsm_portal_request_recharge(self, requester):
+        """A client asks for a recharge on the portal: one draft quotation for the account manager.
+
+        Returns ``(order, created)``; a request while a draft quotation is pending returns that one.
+        """
+        self.ensure_one()
+        if self.state not in ("active", "grace"):
+            raise UserError(
+                self.env._(
+                    "Contract %(name)s is %(state)s: a recharge cannot be requested online, "
+                    "contact your account manager.",
+                    name=self.name,
+                    state=dict(self._fields["state"]._description_selection(self.env))[self.state],
+                )
+            )
+        pending = self.env["sale.order"].search(
+            [("itsm_contract_id", "=", self.id), ("state", "=", "draft")], order="id desc", limit=1
+        )
+        if pending:
+            return pending, False
+        manager = self.user_id or self.env.user
+        order = self._itsm_create_recharge_order(manager)
+        self.activity_schedule(
+            "mail.mail_activity_data_todo",
+            user_id=manager.id,
+            summary=self.env._("Recharge requested by the client"),
+            note=self.env._(
+                "%(who)s asked for a recharge on the portal: quotation %(order)s is ready to review and send.",
+                who=requester.name,
+                order=order.name,
+            ),
+        )
+        return order, True
+
+    def _itsm_portal_documents(self):
+        """Documents the client downloads from the contract's portal page, newest first."""
+        self.ensure_one()
+        documents = []
+        for statement in (
+            self.env["itsm.statement"].sudo().search([("contract_id", "=", self.id), ("state", "=", "issued")])
+        ):
+            documents.append(
+                {
+                    "kind": "statement",
+                    "name": self.env._("Statement %(name)s", name=statement.name),
+                    "date": statement.period_end,
+                    "url": statement.get_portal_url(),
+                }
+            )
+        for committee in (
+            self.env["itsm.committee"].sudo().search([("contract_id", "=", self.id), ("state", "=", "sent")])
+        ):
+            documents.append(
+                {
+                    "kind": "minutes",
+                    "name": self.env._("Minutes %(name)s", name=committee.name),
+                    "date": committee.date.date(),
+                    "url": committee.get_portal_url(),
+                }
+            )
+        for order in self.sale_order_ids.filtered(lambda o: o.state == "sale"):
+            documents.append(
+                {
+                    "kind": "order",
+                    "name": self.env._("Order %(name)s", name=order.name),
+                    "date": order.date_order.date(),
+                    "url": order.get_portal_url(),
+                }
+            )
+        return sorted(documents, key=lambda doc: doc["date"], reverse=True)
 
     def action_view_sale_orders(self):
         self.ensure_one()

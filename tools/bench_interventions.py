@@ -14,7 +14,6 @@ side by side in the same run, with the ratios. Everything is rolled back.
 """
 
 import os
-import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -98,39 +97,7 @@ env.cr.rollback()
 
 
 def main():
-    odoo_cmd, env, bindir = devctl.setup()
-    db = os.environ.get("ITSM_BENCH_DB", "itsm_bench")
-    if not devctl.db_exists(bindir, db):
-        devctl.say(f"creating database {db} (addon without demo data)")
-        subprocess.run(
-            [
-                *odoo_cmd,
-                *devctl.odoo_args(db),
-                "-i",
-                devctl.MODULE,
-                "--without-demo",
-                "all",
-                "--stop-after-init",
-                "--log-level",
-                "warn",
-            ],
-            env=env,
-            check=True,
-        )
-    else:
-        subprocess.run(
-            [*odoo_cmd, *devctl.odoo_args(db), "-u", devctl.MODULE, "--stop-after-init", "--log-level", "warn"],
-            env=env,
-            check=True,
-        )
-    devctl.say(f"benchmark on {db} ({os.cpu_count()} cores)")
-    subprocess.run(
-        [*odoo_cmd, "shell", *devctl.odoo_args(db), "--log-level", "warn", "--no-http"],
-        input=SHELL_CODE,
-        text=True,
-        env=env,
-        check=True,
-    )
+    devctl.run_bench_shell(SHELL_CODE, "benchmark")
 
 
 if __name__ == "__main__":

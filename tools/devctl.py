@@ -445,6 +445,28 @@ def cmd_pot(_args):
     say(f"wrote {pot}")
 
 
+def run_bench_shell(code, label):
+    """Run ``code`` in an Odoo shell on the benchmark database (created once without demo, else updated)."""
+    odoo_cmd, env, bindir = setup()
+    db = os.environ.get("ITSM_BENCH_DB", "itsm_bench")
+    if not db_exists(bindir, db):
+        say(f"creating database {db} (addon without demo data)")
+        install = ["-i", MODULE, "--without-demo", "all"]
+    else:
+        install = ["-u", MODULE]
+    subprocess.run(
+        [*odoo_cmd, *odoo_args(db), *install, "--stop-after-init", "--log-level", "warn"], env=env, check=True
+    )
+    say(f"{label} on {db} ({os.cpu_count()} cores)")
+    subprocess.run(
+        [*odoo_cmd, "shell", *odoo_args(db), "--log-level", "warn", "--no-http"],
+        input=code,
+        text=True,
+        env=env,
+        check=True,
+    )
+
+
 def cmd_stop(_args):
     _relocate_cluster_if_unreachable()
     bindir = _pg_bindir()

@@ -1,0 +1,143 @@
+from odoo import http
+from odoo.addons.portal.controllers import portal
+from odoo.addons.portal.controllers.portal import pager as portal_pager
+from odoo.exceptions import AccessError
+from odoo.exceptions import MissingError
+from odoo.exceptions import UserError
+from odoo.http import request
+
+PAGE_SIZE = 20
+
+
+class ItsmCustomerPortal(portal.CustomerPortal):
+    def _prepare_home_portal_values(self, counters):
+        values = super()._prepare_home_portal_values(counters)
+        if "itsm_contract_count" in counters:
+            Contract = request.env["itsm.contract"]
+            values["itsm_contract_count"] = Contract.search_count([]) if Contract.has_access("read") else 0
+        return values
+
+    @staticmethod
+    def _itsm_page(page):
+        """A page number from the URL: anything not a positive integer is page 1."""
+        try:
+            return max(1, min(int(page), 10**6))
+        except (TypeError, ValueError):
+            return 1
+
+    @http.route(["/my/contracts", "/my/contracts/page/<int:page>"], type="http", auth="user", website=True)
+    def portal_my_contracts(self, page=1, sortby=None, **kw):
+        Contract = request.env["itsm.contract"]
+        sortings = {
+            "date_end": {"label": request.env._("Validity end"), "order": "date_end desc, id desc"},
+            "name": {"label": request.env._("Reference"), "order": "name desc"},
+        }
+        sortby = sortby if sortby in sortings else "date_end"
+        total = Contract.search_count([])
+        pager = portal_pager(
+            url="/my/contracts", url_args={"sortby": sortby}, total=total, page=self._itsm_page(page), step=PAGE_SIZE
+        )
+        contracts = Contract.search([], order=sortings[sortby]["order"], limit=PAGE_SIZE, offset=pager["offset"])
+        values = self._prepare_portal_layout_values()
+        values.update(
+            {
+                "contracts": contracts,
+                "page_name": "itsm_contracts",
+                "pager": pager,
+                "default_url": "/my/contracts",
+                "sortby": sortby,
+                "searchbar_sortings": sortings,
+            }
+        )
+        return request.render("itsm_service_contract.portal_my_contracts", values)
+
+    @http.route(["/my/contracts/<int:contract_id>"], type="http", auth="public", website=True)
+    def portal_my_contract(self, contract_id, access_token=None, month=None, ticket=None, page=1, message=None, **kw):
+        try:
+            contract_sudo = self._document_check_access("itsm.contract", contract_id, access_token)
+        except (AccessError, MissingError):
+            return request.redirect("/my")
+        Line = request.env["account.analytic.line"].sudo()
+        domain = [("itsm_contract_id", "=", contract_sudo.id)]
+        months = sorted({d.strftime("%Y-%m") for d in Line.search(domain).mapped("date")}, reverse=True)
+        if month in months:
+            year, number = (int(part) for part in month.split("-"))
+            domain += [
+                ("date", ">=", f"{year}-{number:02d}-01"),
+                ("date", "<", f"{year + number // 12}-{number % 12 + 1:02d}-01"),
+            ]
+        else:
+            month = None
+        tickets = Line.search([("itsm_contract_id", "=", contract_sudo.id)]).ticket_id
+        ticket_id = int(ticket) if ticket and str(ticket).isdigit() and int(ticket) in tickets.ids else None
+        if ticket_id:
+            domain.append(("ticket_id", "=", ticket_id))
+        total = Line.search_count(domain)
+        pager = portal_pager(
+            url=f"/my/contracts/{contract_sudo.id}",
+            url_args={
+                k: v for k, v in {"month": month, "ticket": ticket_id, "access_token": access_token}.items() if v
+            },
+            total=total,
+            page=self._itsm_page(page),
+            step=PAGE_SIZE,
+        )
+        values = {
+            "contract": contract_sudo,
+            "page_name": "itsm_contract",
+            "interventions": Line.search(domain, order="date desc, id desc", limit=PAGE_SIZE, offset=pager["offset"]),
+            "moves": contract_sudo.credit_move_ids[:50],
+            "documents": contract_sudo._itsm_portal_documents(),
+            "months": months,
+            "month": month,
+            "tickets": tickets,
+            "ticket_id": ticket_id,
+            "pager": pager,
+            "message": message if message in ("recharge_requested", "recharge_pending", "recharge_refused") else None,
+            "access_token": access_token,
+        }
+        values = self._get_page_view_values(contract_sudo, access_token, values, "my_itsm_contracts_history", False)
+        return request.render("itsm_service_contract.portal_my_contract", values)
+
+    @http.route(["/my/contracts/<int:contract_id>/recharge"], type="http", auth="user", methods=["POST"], website=True)
+    def portal_contract_request_recharge(self, contract_id, access_token=None, **kw):
+        try:
+            contract_sudo = self._document_check_access("itsm.contract", contract_id, access_token)
+        except (AccessError, MissingError):
+            return request.redirect("/my")
+        try:
+            _order, created = contract_sudo._itsm_portal_request_recharge(request.env.user.partner_id)
+        except UserError:
+            return request.redirect(f"/my/contracts/{contract_sudo.id}?message=recharge_refused")
+        message = "recharge_requested" if created else "recharge_pending"
+        return request.redirect(f"/my/contracts/{contract_sudo.id}?message={message}")
+
+    @http.route(["/my/statements/<int:statement_id>"], type="http", auth="public", website=True)
+    def portal_my_statement(self, statement_id, access_token=None, **kw):
+        try:
+            statement_sudo = self._document_check_access("itsm.statement", statement_id, access_token)
+        except (AccessError, MissingError):
+            return request.redirect("/my")
+        if statement_sudo.state != "issued":
+            return request.redirect("/my")
+        return self._show_report(
+            model=statement_sudo,
+            report_type="pdf",
+            report_ref="itsm_service_contract.action_report_itsm_statement",
+            download=True,
+        )
+
+    @http.route(["/my/committees/<int:committee_id>"], type="http", auth="public", website=True)
+    def portal_my_committee(self, committee_id, access_token=None, **kw):
+        try:
+            committee_sudo = self._document_check_access("itsm.committee", committee_id, access_token)
+        except (AccessError, MissingError):
+            return request.redirect("/my")
+        if committee_sudo.state != "sent":
+            return request.redirect("/my")
+        return self._show_report(
+            model=committee_sudo,
+            report_type="pdf",
+            report_ref="itsm_service_contract.action_report_itsm_committee",
+            download=True,
+        )
