@@ -1,0 +1,116 @@
+"""Query budgets of the hot paths.
+
+A change that makes one of these grow must say why in its commit and update the
+figure here. The budgets were measured on Odoo 18.0 (nightly 2025-07-02) with the
+OCA helpdesk modules pinned in requirements.txt.
+"""
+
+from datetime import date
+from datetime import datetime
+
+from freezegun import freeze_time
+
+from odoo.tests import tagged
+
+from .common import ItsmInterventionCase
+
+# one intervention logged by a technician on a ticket: the line, its counting fields,
+# the contract row lock, the balance check, the consumption move and the balance refresh
+BUDGET_LOG_INTERVENTION = 38
+# reading the main fields of a contract form (figures are stored: no ledger scan)
+BUDGET_READ_CONTRACT = 4
+# one batch of the SLA scan: search, evaluation, flags, breach messages; not per ticket
+BUDGET_SLA_SCAN_BATCH = 14
+# issuing one statement: ledger sums, the period's lines copied, the chart, the state
+BUDGET_ISSUE_STATEMENT = 18
+
+
+@tagged("post_install", "-at_install")
+class TestQueryBudgets(ItsmInterventionCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.team.user_ids = [(4, cls.technician.id)]
+
+    def _log_as_technician(self, start):
+        return (
+            self.env["account.analytic.line"]
+            .with_user(self.technician)
+            .create(
+                {
+                    "name": "Intervention",
+                    "ticket_id": self.ticket.id,
+                    "project_id": self.project.id,
+                    "employee_id": self.employee.id,
+                    "date_time": start,
+                    "unit_amount": 1.0,
+                }
+            )
+        )
+
+    def test_log_intervention(self):
+        self._log_as_technician(datetime(2026, 11, 9, 10, 0))  # warm the caches
+        self.env.invalidate_all()
+        with self.assertQueryCount(BUDGET_LOG_INTERVENTION):
+            line = self._log_as_technician(datetime(2026, 11, 10, 10, 0))
+        self.assertEqual(len(line.itsm_credit_move_ids), 1)
+
+    def test_read_contract_form(self):
+        contract = self.contract.with_user(self.account_manager)
+        fields_read = [
+            "name",
+            "partner_id",
+            "state",
+            "date_start",
+            "date_end",
+            "grace_end",
+            "credit_hours",
+            "consumed_hours",
+            "balance_hours",
+            "balance_percent",
+            "user_id",
+            "sla_matrix_id",
+            "calendar_id",
+        ]
+        contract.read(fields_read)
+        self.env.invalidate_all()
+        with self.assertQueryCount(BUDGET_READ_CONTRACT):
+            contract.read(fields_read)
+
+    def _scan_queries(self, count):
+        tickets = self.env["helpdesk.ticket"]
+        for _i in range(count):
+            with freeze_time(datetime(2026, 11, 23, 8, 0)):
+                tickets |= self._ticket(datetime(2026, 11, 23, 8, 0))
+        self.env.flush_all()
+        self.env.invalidate_all()
+        Ticket = self.env["helpdesk.ticket"]
+        with freeze_time(datetime(2026, 11, 23, 12, 30)):
+            queries_before = self.cr.sql_log_count
+            Ticket._cron_itsm_sla_scan()
+            self.env.flush_all()
+            used = self.cr.sql_log_count - queries_before
+            while Ticket._cron_itsm_sla_scan():  # other due tickets of the database: drain them
+                pass
+        return used
+
+    def test_sla_scan_batch_does_not_grow_with_tickets(self):
+        with freeze_time(datetime(2026, 11, 23, 12, 30)):  # demo tickets due at that time: out of the way
+            while self.env["helpdesk.ticket"]._cron_itsm_sla_scan():
+                pass
+        self._scan_queries(5)  # warm the caches (activity type, model ids, translations)
+        twenty = self._scan_queries(20)
+        forty = self._scan_queries(40)
+        self.assertEqual(twenty, forty, "the scan's queries must not depend on the number of tickets")
+        self.assertEqual(forty, BUDGET_SLA_SCAN_BATCH, "the recorded budget")
+
+    def test_issue_statement(self):
+        for day in (9, 10, 12):
+            self._log(datetime(2026, 11, day, 10, 0), 1.0)
+        statement = self.env["itsm.statement"].create(
+            {"contract_id": self.contract.id, "period_start": date(2026, 11, 1), "period_end": date(2026, 11, 30)}
+        )
+        self.env.invalidate_all()
+        with self.assertQueryCount(BUDGET_ISSUE_STATEMENT):
+            statement.action_issue()
+        self.assertEqual(len(statement.line_ids), 3)
