@@ -207,16 +207,7 @@ class ItsmCommittee(models.Model):
     # ------------------------------------------------------------ constraints
     @api.constrains("period_start", "period_end")
     def _check_period(self):
-        for committee in self:
-            if committee.period_end < committee.period_start:
-                raise ValidationError(
-                    self.env._(
-                        "Committee %(committee)s: the reviewed period ends on %(end)s, before it starts (%(start)s).",
-                        committee=committee.display_name,
-                        end=committee.period_end,
-                        start=committee.period_start,
-                    )
-                )
+        self._itsm_check_period_order()
 
     @api.constrains("contract_id", "state")
     def _check_contract_open(self):

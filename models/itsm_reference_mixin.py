@@ -1,6 +1,7 @@
 from odoo import api
 from odoo import fields
 from odoo import models
+from odoo.exceptions import ValidationError
 
 
 class ItsmReferenceMixin(models.AbstractModel):
@@ -29,4 +30,20 @@ class ItsmReferenceMixin(models.AbstractModel):
     def _get_report_base_filename(self):
         """File name of the PDFs downloaded from the portal: 'Time credit statement REL-2026-0001'."""
         self.ensure_one()
-        return f"{self.env['ir.model']._get(self._name).name} {self.name}".replace("/", "-")
+        kind = self.env["ir.model"]._get(self._name).name
+        return f"{kind} {self.name}".replace("/", "-")
+
+    def _itsm_check_period_order(self):
+        """Refuse a period (``period_start`` / ``period_end``) that ends before it starts."""
+        kind = self.env["ir.model"]._get(self._name).name
+        for record in self:
+            if record.period_end < record.period_start:
+                label = f"{kind} {record.name}"
+                raise ValidationError(
+                    self.env._(
+                        "%(record)s: the period ends on %(end)s, before it starts (%(start)s).",
+                        record=label,
+                        end=record.period_end,
+                        start=record.period_start,
+                    )
+                )

@@ -116,16 +116,8 @@ class ItsmStatement(models.Model):
 
     @api.constrains("period_start", "period_end", "contract_id")
     def _check_period(self):
+        self._itsm_check_period_order()
         for statement in self:
-            if statement.period_end < statement.period_start:
-                raise ValidationError(
-                    self.env._(
-                        "Statement %(statement)s: the period ends on %(end)s, before it starts (%(start)s).",
-                        statement=statement.name,
-                        end=statement.period_end,
-                        start=statement.period_start,
-                    )
-                )
             if statement.contract_id.contract_type != "prepaid":
                 raise ValidationError(
                     self.env._(
