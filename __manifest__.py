@@ -45,8 +45,14 @@
         "data/itsm_statement_data.xml",
         "views/itsm_statement_views.xml",
         "views/itsm_portal_templates.xml",
+        "report/itsm_sla_compliance_report.xml",
+        "report/itsm_assistance_form_report.xml",
+        "views/itsm_sla_report_wizard_views.xml",
     ],
     "demo": ["demo/itsm_demo.xml"],
+    "assets": {
+        "web.assets_tests": ["itsm_service_contract/static/tests/tours/*.js"],
+    },
     "application": True,
-    "post_init_hook": "post_init_hook",
+    "pre_init_hook": "pre_init_hook",
 }

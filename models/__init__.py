@@ -5,6 +5,7 @@ from . import itsm_reference_mixin
 from . import account_analytic_line
 from . import helpdesk_ticket
 from . import helpdesk_ticket_stage
+from . import ir_actions_report
 from . import itsm_activity_sheet
 from . import itsm_calendar_cache_mixin
 from . import itsm_committee

@@ -88,7 +88,36 @@ class HelpdeskTicket(models.Model):
         string="Resolution met (%)", compute="_compute_itsm_met_pct", store=True, aggregator="avg"
     )
 
+    # "Fiche d'assistance utilisateur": what the help desk records on the call
+    itsm_requester_phone = fields.Char(
+        string="Requester phone", help="Where the help desk can call the user back (defaults to the contact's)."
+    )
+    itsm_site = fields.Char(string="Site", help="Where the user works: site, building, office.")
+    itsm_equipment = fields.Char(
+        string="Equipment", help="The workstation, peripheral or application concerned (name, asset tag, version)."
+    )
+    itsm_diagnosis = fields.Text(string="Diagnosis", help="What the help desk found out about the cause.")
+    itsm_actions = fields.Text(
+        string="Actions taken", help="What was done to solve the request, or to whom it was routed or escalated."
+    )
+    itsm_credit_hours = fields.Float(
+        string="Credit drawn (h)",
+        compute="_compute_itsm_credit_hours",
+        help="Hours drawn from the contract by the interventions on this ticket, surcharges included.",
+    )
+
     # ------------------------------------------------------------ compute
+    @api.depends("timesheet_ids.itsm_credit_hours")
+    def _compute_itsm_credit_hours(self):
+        for ticket in self:
+            ticket.itsm_credit_hours = sum(ticket.timesheet_ids.mapped("itsm_credit_hours"))
+
+    @api.onchange("partner_id")
+    def _onchange_partner_id_itsm_phone(self):
+        for ticket in self:
+            if ticket.partner_id and not ticket.itsm_requester_phone:
+                ticket.itsm_requester_phone = ticket.partner_id.phone or ticket.partner_id.mobile
+
     @api.depends("partner_id", "company_id")
     def _compute_itsm_contract_id(self):
         contracts = self.env["itsm.contract"]._running_contracts(self.partner_id.commercial_partner_id)
@@ -165,14 +194,56 @@ class HelpdeskTicket(models.Model):
     )
     def _compute_itsm_met_pct(self):
         for ticket in self:
-            answered = bool(ticket.itsm_first_response_date) or ticket.itsm_response_breached
-            ticket.itsm_response_met_pct = (
-                (0.0 if ticket.itsm_response_breached else 100.0) if ticket.itsm_sla_rule_id and answered else False
+            answered, resolved = ticket._itsm_sla_measured()
+            ticket.itsm_response_met_pct = (0.0 if ticket.itsm_response_breached else 100.0) if answered else False
+            ticket.itsm_resolution_met_pct = (0.0 if ticket.itsm_resolution_breached else 100.0) if resolved else False
+
+    def _itsm_sla_measured(self):
+        """(response measured, resolution measured): a target counts once it is met or missed.
+
+        The response is measured once the client got an answer or the deadline passed, the resolution once the
+        ticket is closed or its deadline passed; a ticket under no SLA rule is never measured.
+        """
+        self.ensure_one()
+        if not self.itsm_sla_rule_id:
+            return False, False
+        return (
+            bool(self.itsm_first_response_date) or self.itsm_response_breached,
+            self.closed or self.itsm_resolution_breached,
+        )
+
+    def _itsm_sla_tally(self):
+        """SLA results of these tickets by (kind, priority), the figures of the compliance report and committees.
+
+        Each cell: ``tickets``, ``sla`` (those under an SLA rule), ``response_due`` / ``response_met`` and
+        ``resolution_due`` / ``resolution_met`` (targets measured / met), ``breached`` (tickets that missed one).
+        Cells are ordered incidents first, then by decreasing priority.
+        """
+        kinds = [key for key, _label in TICKET_KINDS]
+        tally = {}
+        for ticket in self:
+            cell = tally.setdefault(
+                (ticket.itsm_kind, ticket.priority),
+                {
+                    "tickets": self.browse(),
+                    "sla": 0,
+                    "response_due": 0,
+                    "response_met": 0,
+                    "resolution_due": 0,
+                    "resolution_met": 0,
+                    "breached": self.browse(),
+                },
             )
-            resolved = ticket.closed or ticket.itsm_resolution_breached
-            ticket.itsm_resolution_met_pct = (
-                (0.0 if ticket.itsm_resolution_breached else 100.0) if ticket.itsm_sla_rule_id and resolved else False
-            )
+            cell["tickets"] |= ticket
+            answered, resolved = ticket._itsm_sla_measured()
+            cell["sla"] += bool(ticket.itsm_sla_rule_id)
+            cell["response_due"] += answered
+            cell["response_met"] += answered and not ticket.itsm_response_breached
+            cell["resolution_due"] += resolved
+            cell["resolution_met"] += resolved and not ticket.itsm_resolution_breached
+            if ticket.itsm_response_breached or ticket.itsm_resolution_breached:
+                cell["breached"] |= ticket
+        return dict(sorted(tally.items(), key=lambda item: (kinds.index(item[0][0]), -int(item[0][1] or 0))))
 
     # ------------------------------------------------------------ checks
     @api.constrains("itsm_kind", "priority", "itsm_agreed_date", "itsm_request_date")

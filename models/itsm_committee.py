@@ -330,24 +330,19 @@ class ItsmCommittee(models.Model):
             [*contract_domain, ("closed", "=", True), ("closed_date", ">=", start), ("closed_date", "<", end)]
         )
         under_sla = closed.filtered("itsm_sla_rule_id")
-        response_met = len(under_sla.filtered(lambda t: not t.itsm_response_breached))
-        resolution_met = len(under_sla.filtered(lambda t: not t.itsm_resolution_breached))
+        closed_tally = closed._itsm_sla_tally()
+        response_met = sum(cell["response_met"] for cell in closed_tally.values())
+        resolution_met = sum(cell["resolution_met"] for cell in closed_tally.values())
 
         lines = []
-        # tickets by kind and priority, with their SLA results
-        grid = defaultdict(lambda: {"opened": 0, "closed": 0, "sla": 0, "response": 0, "resolution": 0})
-        for ticket in opened:
-            grid[(ticket.itsm_kind, ticket.priority)]["opened"] += 1
-        for ticket in closed:
-            cell = grid[(ticket.itsm_kind, ticket.priority)]
-            cell["closed"] += 1
-            if ticket.itsm_sla_rule_id:
-                cell["sla"] += 1
-                cell["response"] += not ticket.itsm_response_breached
-                cell["resolution"] += not ticket.itsm_resolution_breached
+        # tickets by kind and priority, with the SLA results of those closed in the period
+        opened_count = Counter((ticket.itsm_kind, ticket.priority) for ticket in opened)
+        empty = {"tickets": (), "sla": 0, "response_met": 0, "resolution_met": 0}
         kinds = [key for key, _label in TICKET_KINDS]
-        for kind, priority in sorted(grid, key=lambda k: (kinds.index(k[0]), -int(k[1] or 0))):
-            cell = grid[(kind, priority)]
+        for kind, priority in sorted(
+            set(opened_count) | set(closed_tally), key=lambda k: (kinds.index(k[0]), -int(k[1] or 0))
+        ):
+            cell = closed_tally.get((kind, priority), empty)
             lines.append(
                 {
                     "section": "tickets",
@@ -355,11 +350,11 @@ class ItsmCommittee(models.Model):
                     "ticket_kind": kind,
                     "priority": priority,
                     "name": f"{dict(TICKET_KINDS)[kind]} {PRIORITY_LABELS.get(priority, priority)}",
-                    "count": cell["opened"],
-                    "count_closed": cell["closed"],
+                    "count": opened_count[(kind, priority)],
+                    "count_closed": len(cell["tickets"]),
                     "count_sla": cell["sla"],
-                    "response_met": cell["response"],
-                    "resolution_met": cell["resolution"],
+                    "response_met": cell["response_met"],
+                    "resolution_met": cell["resolution_met"],
                 }
             )
         # top 5 categories of the tickets opened

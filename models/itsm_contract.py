@@ -432,6 +432,12 @@ class ItsmContract(models.Model):
         tz_name = consultant.tz or self.user_id.tz or self.company_id.partner_id.tz or "Europe/Paris"
         return local_to_utc(day, self.committee_hour or 10.0, tz_name)
 
+    def action_print_sla_report(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("itsm_service_contract.action_itsm_sla_report_wizard")
+        action["context"] = {"default_contract_id": self.id}
+        return action
+
     def action_view_committees(self):
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id("itsm_service_contract.action_itsm_committee")

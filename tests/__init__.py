@@ -7,6 +7,7 @@ from . import test_credit_purchase
 from . import test_intervention_credit
 from . import test_portal
 from . import test_query_budgets
+from . import test_reports
 from . import test_rules
 from . import test_sla
 from . import test_statement

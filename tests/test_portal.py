@@ -93,6 +93,14 @@ class TestPortal(ItsmInterventionCase, HttpCase):
         self.assertEqual(response.status_code, 200)
         self.assertIn(response.headers["Content-Type"], ("application/pdf", "text/html; charset=utf-8"))
 
+    def test_portal_tour_opens_contract_and_downloads_statement(self):
+        """In Chromium: portal home, contract list, contract page, statement download."""
+        statement = self.env["itsm.statement"].create(
+            {"contract_id": self.contract.id, "period_start": date(2026, 11, 1), "period_end": date(2026, 11, 30)}
+        )
+        statement.action_issue()
+        self.start_tour("/my", "itsm_portal_contract_tour", login="itsm_portal_a")
+
     def test_recharge_request_creates_one_quotation(self):
         Order = self.env["sale.order"]
         domain = [("itsm_contract_id", "=", self.contract.id), ("state", "=", "draft")]

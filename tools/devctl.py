@@ -138,6 +138,8 @@ def ensure_system_packages():
         wanted.append("wkhtmltopdf")
     if not shutil.which("pdftotext"):
         wanted.append("poppler-utils")  # the report tests read the text of the rendered PDFs
+    if not any(shutil.which(name) for name in ("chromium", "chromium-browser", "google-chrome")):
+        wanted.append("chromium")  # the portal tour runs in a headless browser
     if not wanted:
         return
     if not IS_ROOT:

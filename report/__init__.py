@@ -1,0 +1,1 @@
+from . import itsm_sla_compliance_report

@@ -1,0 +1,179 @@
+import io
+from datetime import date
+from datetime import datetime
+
+from freezegun import freeze_time
+
+from odoo.exceptions import ValidationError
+from odoo.tests import HttpCase
+from odoo.tests import tagged
+from odoo.tools.pdf import PdfFileReader
+
+from ..models.ir_actions_report import wkhtmltopdf_draws_headers
+from .common import ItsmInterventionCase
+
+SLA_REPORT = "itsm_service_contract.action_report_itsm_sla_compliance"
+ASSISTANCE_FORM = "itsm_service_contract.action_report_itsm_assistance_form"
+NOVEMBER = {"date_from": "2026-11-01", "date_to": "2026-11-30"}
+
+
+class ReportCase(ItsmInterventionCase):
+    """November 2026 on the test calendar (UTC, Mon-Fri 08-12 and 13-18) and the seed 003 matrix.
+
+    P1 incident: 1 h response, 4 h resolution, round the clock. P3 incident: 4 business hours response.
+    """
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        default = cls.env.ref("itsm_service_contract.sla_matrix_default")
+        cls.contract.sla_matrix_id = default.copy({"name": "Test levels", "calendar_id": cls.calendar.id})
+        cls.new_stage = cls.env.ref("helpdesk_mgmt.helpdesk_ticket_stage_new")
+        cls.done_stage = cls.env.ref("helpdesk_mgmt.helpdesk_ticket_stage_done")
+
+    def _new(self, requested, priority, partner=None, **vals):
+        values = {
+            "name": f"Ticket of {requested:%d/%m %H:%M}",
+            "description": "Something",
+            "partner_id": (partner or self.client_a_contact).id,
+            "team_id": self.team.id,
+            "stage_id": self.new_stage.id,
+            "itsm_request_date": requested,
+            "priority": priority,
+        }
+        values.update(vals)
+        with freeze_time(requested):
+            return self.env["helpdesk.ticket"].create(values)
+
+    def _close(self, ticket, when):
+        with freeze_time(when):
+            ticket.stage_id = self.done_stage
+
+    def _november_tickets(self):
+        """t1 P3 closed in time; t2 P3 answered late, still open; t3 P1 closed late; t4 in December; t5 no contract."""
+        t1 = self._new(datetime(2026, 11, 16, 8, 0), "1")
+        self._close(t1, datetime(2026, 11, 16, 9, 0))
+        t2 = self._new(datetime(2026, 11, 16, 8, 0), "1")
+        t2._itsm_evaluate_sla(now=datetime(2026, 11, 16, 13, 0))  # response due at 12:00
+        t3 = self._new(datetime(2026, 11, 18, 10, 0), "3")
+        self._close(t3, datetime(2026, 11, 18, 16, 0))  # response due 11:00, resolution 14:00
+        t4 = self._new(datetime(2026, 12, 1, 10, 0), "1")
+        t5 = self._new(datetime(2026, 11, 17, 10, 0), "1", partner=self.client_b)
+        return t1, t2, t3, t4, t5
+
+
+@tagged("post_install", "-at_install")
+class TestSlaComplianceFigures(ReportCase):
+    def test_figures_by_kind_and_priority(self):
+        t1, t2, t3, t4, t5 = self._november_tickets()
+        self.assertEqual((t2.itsm_response_breached, t2.itsm_resolution_breached), (True, False))
+        self.assertEqual((t3.itsm_response_breached, t3.itsm_resolution_breached), (True, True))
+        values = self.env["report.itsm_service_contract.report_itsm_sla_compliance"]._get_report_values(
+            self.contract.ids, data=NOVEMBER
+        )
+        fig = values["figures"][self.contract.id]
+        # the fixture's ticket (P3, requested on 9 November, neither answered nor due) is in the period too
+        self.assertEqual(fig["tickets"], self.ticket | t1 | t2 | t3, "December and other clients' tickets are out")
+        rows = [
+            (r["kind"], r["priority"], r["tickets"], r["response_met"], r["response_due"], r["resolution_met"])
+            for r in fig["rows"]
+        ]
+        # incidents first, highest priority first; t2's resolution is not due yet: not counted
+        self.assertEqual(rows, [("Incident", "P1 - Critical", 1, 0, 1, 0), ("Incident", "P3 - Normal", 3, 1, 2, 1)])
+        self.assertEqual([r["resolution_due"] for r in fig["rows"]], [1, 1])
+        self.assertEqual([r["rule"].response_hours for r in fig["rows"]], [1.0, 4.0])
+        self.assertEqual((fig["response_met"], fig["response_due"], fig["response_pct"]), (1, 3, 33.3))
+        self.assertEqual((fig["resolution_met"], fig["resolution_due"], fig["resolution_pct"]), (1, 2, 50.0))
+        self.assertEqual(fig["breached"], t2 | t3)
+        self.assertEqual(fig["pending"], 2, "t2 and the fixture's ticket are still open")
+        self.assertNotIn(t4, fig["tickets"])
+        self.assertNotIn(t5, fig["tickets"])
+
+    def test_wizard_defaults_to_last_month_and_refuses_reversed_period(self):
+        with freeze_time("2026-12-05 10:00:00"):
+            wizard = self.env["itsm.sla.report.wizard"].create({"contract_id": self.contract.id})
+        self.assertEqual((wizard.date_from, wizard.date_to), (date(2026, 11, 1), date(2026, 11, 30)))
+        action = wizard.action_print()
+        if action["type"] == "ir.actions.act_window":  # no document layout chosen yet: Odoo asks for one first
+            action = action["context"]["report_action"]
+        self.assertEqual(action["type"], "ir.actions.report")
+        self.assertEqual(action["report_name"], "itsm_service_contract.report_itsm_sla_compliance")
+        self.assertEqual(action["data"], NOVEMBER)
+        with self.assertRaisesRegex(ValidationError, "cannot end"):
+            wizard.date_to = date(2026, 10, 31)
+
+    def test_contract_button_opens_the_wizard(self):
+        action = self.contract.with_user(self.account_manager).action_print_sla_report()
+        self.assertEqual(action["res_model"], "itsm.sla.report.wizard")
+        self.assertEqual(action["context"]["default_contract_id"], self.contract.id)
+
+
+@tagged("post_install", "-at_install")
+class TestReportPdf(ReportCase, HttpCase):
+    """The reports rendered by wkhtmltopdf (an HttpCase: it fetches the assets from the server)."""
+
+    def _pdf(self, report, ids, data=None):
+        pdf, kind = (
+            self.env["ir.actions.report"]
+            .with_context(force_report_rendering=True)
+            ._render_qweb_pdf(report, ids, data=data)
+        )
+        self.assertEqual(kind, "pdf")
+        self.assertTrue(pdf.startswith(b"%PDF"))
+        return PdfFileReader(io.BytesIO(pdf), strict=False)
+
+    def _footers(self, reader):
+        return [reader.getPage(i).extractText() for i in range(reader.getNumPages())]
+
+    def test_sla_report(self):
+        t1, t2, t3, t4, _t5 = self._november_tickets()
+        html = self.env["ir.actions.report"]._render_qweb_html(SLA_REPORT, self.contract.ids, data=NOVEMBER)[0].decode()
+        self.assertIn("SLA compliance report", html)
+        for ticket in (t2, t3):
+            self.assertIn(ticket.number, html, "breached tickets are listed")
+        self.assertNotIn(t1.number, html, "a ticket that met its targets is not listed")
+        self.assertNotIn(t4.number, html)
+        self.assertIn("33.3", html)
+        self.assertIn("50.0", html)
+        reader = self._pdf(SLA_REPORT, self.contract.ids, NOVEMBER)
+        self.assertEqual(reader.getNumPages(), 1, "no empty page")
+        if not wkhtmltopdf_draws_headers():
+            self.assertIn("Page 1 / 1", self._footers(reader)[0])
+
+    def test_assistance_form(self):
+        ticket = self._new(
+            datetime(2026, 11, 16, 8, 30),
+            "1",
+            itsm_site="Lyon, 2nd floor",
+            itsm_equipment="PC-0042 laptop",
+            itsm_requester_phone="+33 4 72 00 00 01",
+            itsm_diagnosis="Outlook profile corrupted",
+            itsm_actions="Profile rebuilt, mailbox resynchronised",
+        )
+        self._log(datetime(2026, 11, 16, 9, 0), 1.25, ticket=ticket, name="Profile rebuilt")
+        self._log(datetime(2026, 11, 16, 13, 0), 2.0, ticket=ticket, name="Mailbox resynchronised")
+        self.assertEqual(ticket.itsm_credit_hours, 3.25, "remote time within working hours: as spent")
+        html = self.env["ir.actions.report"]._render_qweb_html(ASSISTANCE_FORM, ticket.ids)[0].decode()
+        for text in (
+            "User assistance form",
+            ticket.number,
+            "Lyon, 2nd floor",
+            "PC-0042 laptop",
+            "+33 4 72 00 00 01",
+            "Outlook profile corrupted",
+            "Profile rebuilt, mailbox resynchronised",
+            "Mailbox resynchronised",
+            "03:15",  # 1 h 15 + 2 h
+            "3.25",
+        ):
+            self.assertIn(text, html)
+
+    def test_each_document_numbered_from_its_first_page(self):
+        tickets = self._new(datetime(2026, 11, 16, 8, 30), "1") | self._new(datetime(2026, 11, 17, 8, 30), "1")
+        reader = self._pdf(ASSISTANCE_FORM, tickets.ids)
+        self.assertEqual(reader.getNumPages(), 2)
+        if not wkhtmltopdf_draws_headers():
+            footers = self._footers(reader)
+            self.assertIn("Page 1 / 1", footers[0])
+            self.assertIn("Page 1 / 1", footers[1])
+            self.assertIn(self.env.company.name, footers[0])
