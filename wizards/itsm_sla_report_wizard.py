@@ -15,7 +15,7 @@ class ItsmSlaReportWizard(models.TransientModel):
     _name = "itsm.sla.report.wizard"
     _description = "SLA compliance report of a contract"
 
-    contract_id = fields.Many2one("itsm.contract", string="Contract", required=True)
+    contract_id = fields.Many2one("itsm.contract", required=True)
     date_from = fields.Date(
         string="From",
         required=True,
