@@ -589,7 +589,12 @@ class ItsmContract(models.Model):
         contracts = self.browse({vals["contract_id"] for vals in vals_list}).sudo()
         related = {c.id: {"company_id": c.company_id.id, "partner_id": c.partner_id.id} for c in contracts}
         # The related values go in the INSERT: no UPDATE per batch afterwards.
-        vals_list = [{**related[vals["contract_id"]], **vals} for vals in vals_list]
+        lines = self.env["sale.order.line"].browse({vals.get("sale_order_line_id") for vals in vals_list} - {None})
+        orders = {line.id: line.order_id.id for line in lines.sudo()}
+        vals_list = [
+            {**related[vals["contract_id"]], "sale_order_id": orders.get(vals.get("sale_order_line_id"), False), **vals}
+            for vals in vals_list
+        ]
         moves = self.env["itsm.credit.move"].sudo().with_context(itsm_ledger_post=True).create(vals_list)
         moves.contract_id._notify_low_balance()
         return moves
