@@ -141,3 +141,17 @@ class ItsmCustomerPortal(portal.CustomerPortal):
             report_ref="itsm_service_contract.action_report_itsm_committee",
             download=True,
         )
+
+    @http.route(["/my/ticket/<int:ticket_id>/assistance-form"], type="http", auth="public", website=True)
+    def portal_my_ticket_assistance_form(self, ticket_id, access_token=None, **kw):
+        """The user assistance form of the client's own ticket, as a PDF."""
+        try:
+            ticket_sudo = self._document_check_access("helpdesk.ticket", ticket_id, access_token)
+        except (AccessError, MissingError):
+            return request.redirect("/my")
+        return self._show_report(
+            model=ticket_sudo,
+            report_type="pdf",
+            report_ref="itsm_service_contract.action_report_itsm_assistance_form",
+            download=True,
+        )

@@ -112,6 +112,11 @@ class HelpdeskTicket(models.Model):
         for ticket in self:
             ticket.itsm_credit_hours = sum(ticket.timesheet_ids.mapped("itsm_credit_hours"))
 
+    def _get_report_base_filename(self):
+        """File name of the PDFs printed from the portal (the user assistance form)."""
+        self.ensure_one()
+        return self.env._("Assistance form %(ticket)s", ticket=self.number or self.id)
+
     @api.onchange("partner_id")
     def _onchange_partner_id_itsm_phone(self):
         for ticket in self:

@@ -101,6 +101,20 @@ class TestPortal(ItsmInterventionCase, HttpCase):
         statement.action_issue()
         self.start_tour("/my", "itsm_portal_contract_tour", login="itsm_portal_a")
 
+    def test_assistance_form_of_own_ticket_only(self):
+        self.ticket.itsm_site = "Lyon, 2nd floor"
+        page = self.url_open(f"/my/ticket/{self.ticket.id}")
+        self.assertIn(f"/my/ticket/{self.ticket.id}/assistance-form", page.text)
+        own = self.url_open(f"/my/ticket/{self.ticket.id}/assistance-form")
+        self.assertEqual(own.status_code, 200)
+        self.assertIn(own.headers["Content-Type"], ("application/pdf", "text/html; charset=utf-8"))
+        self.assertIn("attachment", own.headers.get("Content-Disposition", ""))
+        other_ticket = self._ticket(datetime(2026, 11, 9, 9, 0), partner=self.client_b)
+        other = self.url_open(f"/my/ticket/{other_ticket.id}/assistance-form")
+        self.assertNotIn("attachment", other.headers.get("Content-Disposition", ""))
+        self.assertNotIn(other_ticket.number, other.text)
+        self.assertTrue(other.url.endswith("/my"), "another client's ticket: back to the portal home")
+
     def test_recharge_request_creates_one_quotation(self):
         Order = self.env["sale.order"]
         domain = [("itsm_contract_id", "=", self.contract.id), ("state", "=", "draft")]
