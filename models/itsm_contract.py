@@ -145,8 +145,9 @@ class ItsmContract(models.Model):
         string="Balance",
         compute="_compute_credit_figures",
         store=True,
-        tracking=True,
         digits=(16, HOURS_DIGITS),
+        # Not tracked: the ledger is its history, move by move with the reason; tracking it would post a
+        # chatter message per intervention.
         help="Signed sum of all the moves of the ledger.",
     )
     balance_percent = fields.Float(
