@@ -48,6 +48,8 @@
         "report/itsm_sla_compliance_report.xml",
         "report/itsm_assistance_form_report.xml",
         "views/itsm_sla_report_wizard_views.xml",
+        "views/itsm_retention_wizard_views.xml",
+        "views/res_config_settings_views.xml",
     ],
     "demo": ["demo/itsm_demo.xml"],
     "assets": {

@@ -13,12 +13,15 @@ from . import itsm_committee_action
 from . import itsm_committee_kpi
 from . import itsm_contract
 from . import itsm_credit_move
+from . import itsm_retention
 from . import itsm_sla_matrix
 from . import itsm_sla_rule
 from . import itsm_statement
 from . import itsm_statement_line
 from . import itsm_ticket_catalog
 from . import product_template
+from . import res_company
+from . import res_config_settings
 from . import res_partner
 from . import resource_calendar
 from . import resource_calendar_attendance

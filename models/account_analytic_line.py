@@ -105,6 +105,12 @@ class AccountAnalyticLine(models.Model):
         index="btree_not_null",
         help="The time-and-material activity sheet that billed this intervention.",
     )
+    itsm_anonymised_date = fields.Date(
+        string="Anonymised on",
+        readonly=True,
+        copy=False,
+        help="When the description was removed (GDPR retention); hours and credit figures are kept.",
+    )
 
     # ------------------------------------------------------------ compute
     @api.depends("ticket_id.itsm_contract_id", "ticket_id.partner_id")

@@ -105,6 +105,12 @@ class HelpdeskTicket(models.Model):
         compute="_compute_itsm_credit_hours",
         help="Hours drawn from the contract by the interventions on this ticket, surcharges included.",
     )
+    itsm_anonymised_date = fields.Date(
+        string="Anonymised on",
+        readonly=True,
+        copy=False,
+        help="When the requester's personal data was removed (GDPR retention).",
+    )
 
     # ------------------------------------------------------------ compute
     @api.depends("timesheet_ids.itsm_credit_hours")

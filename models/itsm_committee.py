@@ -87,6 +87,12 @@ class ItsmCommittee(models.Model):
     )
     agenda = fields.Html(sanitize=True, help="Filled in when the committee is prepared, editable.")
     minutes = fields.Html(sanitize=True, help="Decisions and discussions, written during or after the meeting.")
+    anonymised_date = fields.Date(
+        string="Anonymised on",
+        readonly=True,
+        copy=False,
+        help="When the attendee list was removed (GDPR retention).",
+    )
     state = fields.Selection(
         [
             ("planned", "Planned"),

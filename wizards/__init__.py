@@ -1,3 +1,4 @@
 from . import hr_timesheet_switch
 from . import itsm_credit_adjust_wizard
+from . import itsm_retention_wizard
 from . import itsm_sla_report_wizard

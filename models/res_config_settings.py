@@ -1,0 +1,8 @@
+from odoo import fields
+from odoo import models
+
+
+class ResConfigSettings(models.TransientModel):
+    _inherit = "res.config.settings"
+
+    itsm_retention_years = fields.Integer(related="company_id.itsm_retention_years", readonly=False)
