@@ -14,6 +14,7 @@ from . import itsm_committee_kpi
 from . import itsm_contract
 from . import itsm_credit_move
 from . import itsm_retention
+from . import itsm_reversibility_export
 from . import itsm_sla_matrix
 from . import itsm_sla_rule
 from . import itsm_statement

@@ -1,4 +1,5 @@
 import logging
+import os
 from datetime import timedelta
 
 from dateutil.relativedelta import relativedelta
@@ -6,6 +7,7 @@ from dateutil.relativedelta import relativedelta
 from odoo import api
 from odoo import fields
 from odoo import models
+from odoo.exceptions import AccessError
 from odoo.exceptions import UserError
 from odoo.exceptions import ValidationError
 from odoo.tools import float_compare
@@ -13,6 +15,7 @@ from odoo.tools import float_round
 
 from ..rules import add_months
 from ..rules import local_to_utc
+from .itsm_reversibility_export import PACKAGE_MARK
 
 _logger = logging.getLogger(__name__)
 
@@ -432,6 +435,42 @@ class ItsmContract(models.Model):
         day = month_start.replace(day=min(max(self.committee_day, 1), last_day))
         tz_name = consultant.tz or self.user_id.tz or self.company_id.partner_id.tz or "Europe/Paris"
         return local_to_utc(day, self.committee_hour or 10.0, tz_name)
+
+    def action_export_reversibility(self):
+        """Build the reversibility package (ZIP), attach it to the contract and download it."""
+        self.ensure_one()
+        if not self.env.user.has_group("itsm_service_contract.group_itsm_account_manager"):
+            raise AccessError(self.env._("Only account managers may export the reversibility package of a contract."))
+        Export = self.env["itsm.reversibility.export"].with_context(lang=self.partner_id.lang or self.env.lang)
+        path, counts = Export._itsm_build(self)
+        try:
+            with open(path, "rb") as package:
+                attachment = (
+                    self.env["ir.attachment"]
+                    .sudo()
+                    .create(
+                        {
+                            "name": f"{self.name.replace('/', '-')}{PACKAGE_MARK}"
+                            f"{fields.Date.context_today(self).strftime('%Y%m%d')}.zip",
+                            "raw": package.read(),
+                            "mimetype": "application/zip",
+                            "res_model": self._name,
+                            "res_id": self.id,
+                        }
+                    )
+                )
+        finally:
+            os.unlink(path)
+        self.message_post(
+            body=self.env._(
+                "Reversibility package exported: %(tickets)s tickets, %(messages)s messages, %(timesheets)s "
+                "interventions, %(moves)s ledger moves, %(statements)s statements, %(committees)s committee "
+                "minutes, %(documents)s documents.",
+                **counts,
+            ),
+            attachment_ids=attachment.ids,
+        )
+        return {"type": "ir.actions.act_url", "url": f"/web/content/{attachment.id}?download=true", "target": "self"}
 
     def action_print_sla_report(self):
         self.ensure_one()

@@ -9,6 +9,7 @@ from . import test_portal
 from . import test_query_budgets
 from . import test_reports
 from . import test_retention
+from . import test_reversibility
 from . import test_rules
 from . import test_sla
 from . import test_statement
