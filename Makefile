@@ -4,7 +4,7 @@ PYTHON ?= python3
 DEVCTL = $(PYTHON) tools/devctl.py
 export ODOO_SRC
 
-.PHONY: run test test-module lint pot stop bench clean
+.PHONY: run test test-module lint pot stop bench load clean
 
 run:  ## install what is missing, create the demo database once, serve Odoo on :8069
 	$(DEVCTL) run
@@ -26,6 +26,10 @@ lint:  ## ruff and pylint-odoo (installs the pinned linters first)
 bench:  ## benchmarks of the addon against plain Odoo (prints figures)
 	$(PYTHON) tools/bench_interventions.py
 	$(PYTHON) tools/bench_sla.py
+	$(PYTHON) tools/bench_reversibility.py
+
+load:  ## load and fault test against a real server (--workers 4, 8 clients x 200 interventions, SIGKILL)
+	$(PYTHON) tools/load_test.py $(LOAD_ARGS)
 
 pot:  ## regenerate i18n/itsm_service_contract.pot and merge it into i18n/fr.po
 	$(DEVCTL) pot

@@ -100,7 +100,8 @@ class ItsmCreditMove(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
-        internal = self.env.context.get("itsm_ledger_post")
+        # Only the addon's own code posts other moves, as superuser: a context key sent over RPC is not enough.
+        internal = self.env.context.get("itsm_ledger_post") and self.env.su
         if not internal:
             for vals in vals_list:
                 if vals.get("move_type") != "adjustment":

@@ -144,12 +144,14 @@ class ItsmReversibilityExport(models.AbstractModel):
 
     def _itsm_ledger_rows(self, moves):
         balance = 0.0
-        for start in range(0, len(moves), BATCH):
-            batch = moves[start : start + BATCH]
+        ids = moves.ids
+        for start in range(0, len(ids), BATCH):
+            # a fresh browse: the batch prefetches its own records only, not the whole ledger
+            batch = moves.browse(ids[start : start + BATCH])
             for values in batch.read(LEDGER_COLUMNS):
                 balance = round(balance + values["hours"], 2)
                 yield [_plain(values[column]) for column in LEDGER_COLUMNS] + [balance]
-            batch.invalidate_recordset()
+            self.env.invalidate_all()
 
     def _itsm_write_tickets(self, archive, members, ticket_ids):
         env = self.env(su=True)

@@ -87,3 +87,18 @@ class TestContractSecurity(ItsmCase):
                 {"contract_id": self.contract_a.id, "move_type": "purchase", "hours": 100, "name": "Free hours"}
             )
         self.assertEqual(self.contract_a.balance_hours, 17.5)
+
+    def test_context_key_does_not_let_a_user_post_a_purchase(self):
+        """The key the addon's own code posts moves with is not honoured for a user calling over RPC."""
+        moves = self.env["itsm.credit.move"].with_user(self.account_manager).with_context(itsm_ledger_post=True)
+        with self.assertRaisesRegex(UserError, "Only adjustments can be entered by hand"):
+            moves.create(
+                {
+                    "contract_id": self.contract_a.id,
+                    "move_type": "purchase",
+                    "hours": 500,
+                    "name": "Free hours",
+                    "date": date(2026, 11, 2),
+                }
+            )
+        self.assertEqual(self.contract_a.balance_hours, 0.0)

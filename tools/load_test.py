@@ -1,0 +1,456 @@
+#!/usr/bin/env python3
+"""Load and fault test of the credit ledger against a real Odoo server (``make load``).
+
+It installs the addon in a fresh database (``itsm_load``, no demo data), starts Odoo from the project's set-up
+with ``--workers 4`` on 127.0.0.1 and drives it over JSON-RPC with N concurrent clients (threads of this
+process), each logging M interventions on its own ticket of the same prepaid contract. Scenarios:
+
+* ``plain``: the same lines on tickets of a client with no contract (the baseline);
+* ``allow``: a contract that allows overdrafts;
+* ``block``: a contract that refuses them, with less credit than the demand;
+* ``fault``: like ``allow``, but the server is killed (SIGKILL, whole process group) after a third of the
+  calls and restarted; the clients retry until it answers again.
+
+After each scenario it checks on the database (over JSON-RPC): one live consumption move per line on the
+contract, with the line's credit hours; the balance equals the initial credit minus the credit hours of the
+lines, and the sum of the moves; with ``block`` the balance never goes below zero and every refused call
+got the addon's message. It prints throughput and the p50 / p95 latency of a logging call, side by side with
+the plain baseline, then ``INVARIANTS OK`` (exit 0) or what failed (exit 1). Every loop is bounded in count
+and time; the server it started is stopped in any case; all traffic stays on 127.0.0.1.
+"""
+
+import argparse
+import itertools
+import json
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
+from datetime import timedelta
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import devctl
+
+DB = os.environ.get("ITSM_LOAD_DB", "itsm_load")
+PORT = int(os.environ.get("ITSM_LOAD_PORT", "8269"))
+URL = f"http://127.0.0.1:{PORT}"
+TECH_LOGIN, TECH_PASSWORD = "load.technician", "load-technician"
+CALL_TIMEOUT = 60  # seconds for one JSON-RPC call
+DOWN_PATIENCE = 120  # seconds a client keeps retrying while the server is down
+MAX_RETRIES = 8  # serialization conflicts retried per call
+START = datetime(2026, 11, 16, 8, 0)
+CONFLICT_MARKERS = ("could not serialize", "concurrent update", "deadlock detected", "lock not available")
+OVERDRAW_MARKER = "would overdraw it"
+
+
+class RpcError(Exception):
+    def __init__(self, name, message):
+        super().__init__(f"{name}: {message}")
+        self.name = name
+        self.message = message
+
+
+class Down(Exception):
+    """The server did not answer (refused connection, reset, timeout)."""
+
+
+_ids = itertools.count(1)
+
+
+def rpc(service, method, *args, timeout=CALL_TIMEOUT):
+    payload = json.dumps(
+        {
+            "jsonrpc": "2.0",
+            "method": "call",
+            "id": next(_ids),
+            "params": {"service": service, "method": method, "args": args},
+        }
+    ).encode()
+    request = urllib.request.Request(f"{URL}/jsonrpc", payload, {"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            answer = json.loads(response.read())
+    except (urllib.error.URLError, ConnectionError, TimeoutError, OSError) as exc:
+        raise Down(str(exc)) from exc
+    if "error" in answer:
+        data = answer["error"].get("data") or {}
+        raise RpcError(data.get("name", "error"), data.get("message") or answer["error"].get("message", ""))
+    return answer.get("result")  # Odoo leaves the key out when the method returns None
+
+
+class Client:
+    def __init__(self, uid, password):
+        self.uid, self.password = uid, password
+
+    def __call__(self, model, method, *args, **kwargs):
+        return rpc("object", "execute_kw", DB, self.uid, self.password, model, method, list(args), kwargs)
+
+
+def login(user, password):
+    return Client(rpc("common", "login", DB, user, password), password)
+
+
+# ---------------------------------------------------------------- server ----
+class Server:
+    def __init__(self, odoo_cmd, env):
+        if odoo_cmd[1:] == ["-m", "odoo"]:
+            # Odoo spawns its gevent process by re-running its start script: it must be a script
+            odoo_cmd = [odoo_cmd[0], os.path.join(os.path.dirname(os.path.abspath(__file__)), "odoo_run.py")]
+        self.cmd = [
+            *odoo_cmd,
+            *devctl.odoo_args(DB),
+            "--workers", "4",
+            "--max-cron-threads", "0",
+            "--http-interface", "127.0.0.1",
+            "--http-port", str(PORT),
+            "--gevent-port", str(PORT + 1),
+            "--limit-time-real", "300",
+            "--limit-time-cpu", "240",
+            "--log-level", "warn",
+            "--logfile", os.path.join(devctl.WORK, "load-server.log"),
+        ]  # fmt: skip
+        self.env = env
+        self.proc = None
+
+    def start(self):
+        self.proc = subprocess.Popen(self.cmd, env=self.env, start_new_session=True)
+        deadline = time.time() + 120
+        while time.time() < deadline:
+            try:
+                with urllib.request.urlopen(f"{URL}/web/health", timeout=5) as response:
+                    if response.status == 200:
+                        return
+            except (urllib.error.URLError, ConnectionError, OSError):
+                pass
+            if self.proc.poll() is not None:
+                raise SystemExit(f"Odoo exited with code {self.proc.returncode}; see .work/load-server.log")
+            time.sleep(0.5)
+        raise SystemExit("Odoo did not answer on /web/health within 120 s")
+
+    def kill(self):
+        """SIGKILL to the server and all its workers, like a crash or an OOM kill."""
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(timeout=30)
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(timeout=30)
+
+
+# --------------------------------------------------------------- fixture ----
+def xmlid(admin, module, name):
+    found = admin("ir.model.data", "search_read", [["module", "=", module], ["name", "=", name]], fields=["res_id"])
+    return found[0]["res_id"]
+
+
+def build_fixture(admin, clients):
+    tech_group = xmlid(admin, "itsm_service_contract", "group_itsm_technician")
+    tech_uid = admin(
+        "res.users",
+        "create",
+        {
+            "name": "Load technician",
+            "login": TECH_LOGIN,
+            "password": TECH_PASSWORD,
+            "groups_id": [[6, 0, [tech_group]]],
+        },
+    )
+    employee = admin("hr.employee", "create", {"name": "Load technician", "user_id": tech_uid})
+    project = admin("project.project", "create", {"name": "Load support", "allow_timesheets": True})
+    team = admin(
+        "helpdesk.ticket.team",
+        "create",
+        {"name": "Load team", "allow_timesheet": True, "default_project_id": project, "user_ids": [[6, 0, [tech_uid]]]},
+    )
+    return {"tech_uid": tech_uid, "employee": employee, "project": project, "team": team, "clients": clients}
+
+
+def new_client_company(admin, fixture, name, policy=None, credit=0.0):
+    """A client company, its tickets (one per load client) and, with a policy, its contract and credit."""
+    partner = admin("res.partner", "create", {"name": name, "is_company": True})
+    contract = None
+    if policy:
+        contract = admin(
+            "itsm.contract",
+            "create",
+            {"partner_id": partner, "overdraft_policy": policy, "date_start": "2026-11-02", "title": name},
+        )
+        admin("itsm.contract", "action_activate", [contract])
+        admin(
+            "itsm.credit.move",
+            "create",
+            {
+                "contract_id": contract,
+                "move_type": "adjustment",
+                "hours": credit,
+                "name": "Initial credit of the load test",
+                "reason": "Load test",
+                "date": "2026-11-02",
+            },
+        )
+    tickets = [
+        admin(
+            "helpdesk.ticket",
+            "create",
+            {
+                "name": f"{name} ticket {i}",
+                "description": "Load test",
+                "partner_id": partner,
+                "team_id": fixture["team"],
+                "project_id": fixture["project"],
+                "itsm_request_date": "2026-11-02 08:00:00",
+            },
+        )
+        for i in range(fixture["clients"])
+    ]
+    return {"partner": partner, "contract": contract, "tickets": tickets, "credit": credit}
+
+
+# ------------------------------------------------------------- scenarios ----
+class Stats:
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.latencies, self.refusals, self.errors = [], [], []
+        self.ok = self.retries = self.down_retries = self.calls = 0
+
+
+def line_values(fixture, ticket, client_no, call_no):
+    # Different durations and start times: quarter-hour rounding, evenings (non-working hours), various costs.
+    minutes = 10 + (client_no * 7 + call_no * 13) % 110
+    start = START + timedelta(days=call_no % 10, hours=(client_no + call_no) % 12, minutes=call_no % 4 * 15)
+    return {
+        "name": f"Load c{client_no} #{call_no}",
+        "ticket_id": ticket,
+        "project_id": fixture["project"],
+        "employee_id": fixture["employee"],
+        "date_time": start.strftime("%Y-%m-%d %H:%M:%S"),
+        "unit_amount": round(minutes / 60, 4),
+    }
+
+
+def run_clients(fixture, company, per_client, stats, deadline, on_progress=None):
+    technician = Client(fixture["tech_uid"], TECH_PASSWORD)
+
+    def one_client(client_no):
+        ticket = company["tickets"][client_no]
+        for call_no in range(per_client):
+            values = line_values(fixture, ticket, client_no, call_no)
+            attempt, down_since = 0, None
+            while time.time() < deadline:
+                started = time.perf_counter()
+                try:
+                    technician("account.analytic.line", "create", [values])
+                except Down:
+                    down_since = down_since or time.time()
+                    with stats.lock:
+                        stats.down_retries += 1
+                    if time.time() - down_since > DOWN_PATIENCE:
+                        with stats.lock:
+                            stats.errors.append("server down for too long")
+                        return
+                    time.sleep(0.5)
+                    continue
+                except RpcError as exc:
+                    if any(marker in exc.message.lower() for marker in CONFLICT_MARKERS) and attempt < MAX_RETRIES:
+                        attempt += 1
+                        with stats.lock:
+                            stats.retries += 1
+                        time.sleep(0.05 * attempt)
+                        continue
+                    with stats.lock:
+                        stats.calls += 1
+                        (
+                            stats.refusals if exc.name.endswith(("UserError", "ValidationError")) else stats.errors
+                        ).append(exc.message)
+                    break
+                with stats.lock:
+                    stats.calls += 1
+                    stats.ok += 1
+                    stats.latencies.append(time.perf_counter() - started)
+                if on_progress:
+                    on_progress()
+                break
+
+    with ThreadPoolExecutor(max_workers=fixture["clients"]) as pool:
+        list(pool.map(one_client, range(fixture["clients"])))
+
+
+def check_invariants(admin, company, policy, stats):
+    """What was committed, read back: returns a list of violations (empty when all hold)."""
+    problems = []
+    contract = company["contract"]
+    lines = admin(
+        "account.analytic.line", "search_read", [["itsm_contract_id", "=", contract]], fields=["itsm_credit_hours"]
+    )
+    moves = admin(
+        "itsm.credit.move",
+        "search_read",
+        [["contract_id", "=", contract]],
+        fields=["move_type", "hours", "timesheet_id", "reversal_move_id", "reversed_move_id"],
+    )
+    live = [
+        m for m in moves if m["move_type"] == "consumption" and not m["reversal_move_id"] and not m["reversed_move_id"]
+    ]
+    by_line = {}
+    for move in live:
+        if not move["timesheet_id"]:
+            problems.append(f"consumption move {move['id']} has no intervention")
+            continue
+        by_line.setdefault(move["timesheet_id"][0], []).append(move)
+    for line in lines:
+        found = by_line.pop(line["id"], [])
+        if len(found) != 1:
+            problems.append(f"line {line['id']} has {len(found)} consumption moves")
+        elif abs(-found[0]["hours"] - line["itsm_credit_hours"]) > 0.005:
+            problems.append(f"line {line['id']}: move {found[0]['hours']} h for {line['itsm_credit_hours']} h")
+    for line_id in by_line:
+        problems.append(f"consumption move for intervention {line_id}, which does not exist")
+    balance = admin("itsm.contract", "read", [contract], ["balance_hours"])[0]["balance_hours"]
+    drawn = sum(line["itsm_credit_hours"] for line in lines)
+    if abs(balance - (company["credit"] - drawn)) > 0.01:
+        problems.append(f"balance {balance:.2f} h != credit {company['credit']:.2f} - drawn {drawn:.2f}")
+    if abs(balance - sum(m["hours"] for m in moves)) > 0.01:
+        problems.append(f"balance {balance:.2f} h != sum of the moves {sum(m['hours'] for m in moves):.2f}")
+    if policy == "block":
+        if balance < -0.005:
+            problems.append(f"balance {balance:.2f} h below zero with the block policy")
+        unclear = [message for message in stats.refusals if OVERDRAW_MARKER not in message]
+        if unclear:
+            problems.append(f"{len(unclear)} refusals without the overdraft message, e.g. {unclear[0][:120]}")
+    if stats.errors:
+        problems.append(f"{len(stats.errors)} unexpected errors, e.g. {stats.errors[0][:200]}")
+    return problems, len(lines), balance
+
+
+def percentile(values, share):
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--clients", type=int, default=8, help="concurrent clients (default 8)")
+    parser.add_argument("--per-client", type=int, default=200, help="interventions per client (default 200)")
+    parser.add_argument("--skip-fault", action="store_true", help="leave out the SIGKILL scenario")
+    parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    parser.add_argument("--max-minutes", type=float, default=20, help="bound of each scenario (default 20)")
+    args = parser.parse_args()
+
+    odoo_cmd, env, bindir = devctl.setup()
+    devctl.drop_db(bindir, DB)
+    devctl.say(f"fresh database {DB}: installing {devctl.MODULE} without demo data")
+    subprocess.run(
+        [*odoo_cmd, *devctl.odoo_args(DB), "-i", devctl.MODULE, "--without-demo", "all", "--stop-after-init",
+         "--log-level", "warn", "--no-http"],
+        env=env,
+        check=True,
+    )  # fmt: skip
+    server = Server(odoo_cmd, env)
+    results, failures = [], []
+    try:
+        server.start()
+        devctl.say(f"Odoo serving {URL} with 4 workers; {args.clients} clients x {args.per_client} interventions")
+        admin = login("admin", "admin")
+        fixture = build_fixture(admin, args.clients)
+        demand = args.clients * args.per_client
+        # warm-up, not measured: every worker loads the registry and its caches
+        warm = new_client_company(admin, fixture, "Load warm-up")
+        run_clients(fixture, warm, 5, Stats(), time.time() + 300)
+        scenarios = [("plain", None, 0.0), ("allow", "allow", 10.0), ("block", "block", round(demand * 0.3, 2))]
+        if not args.skip_fault:
+            scenarios.append(("fault", "allow", 10.0))
+        for name, policy, credit in scenarios:
+            company = new_client_company(admin, fixture, f"Load client {name}", policy, credit)
+            stats = Stats()
+            progress = {"done": 0, "killed": False}
+            progress_lock = threading.Lock()
+
+            def on_progress(stats=stats, progress=progress, progress_lock=progress_lock, name=name):
+                if name != "fault":
+                    return
+                with progress_lock:
+                    progress["done"] += 1
+                    if progress["killed"] or progress["done"] < demand // 3:
+                        return
+                    progress["killed"] = True
+                devctl.say(f"fault: SIGKILL to the server after {progress['done']} calls, then restart")
+                server.kill()
+                server.start()
+
+            started = time.perf_counter()
+            run_clients(fixture, company, args.per_client, stats, time.time() + args.max_minutes * 60, on_progress)
+            wall = time.perf_counter() - started
+            if policy:
+                admin = login("admin", "admin")
+                problems, lines, balance = check_invariants(admin, company, policy, stats)
+            else:
+                problems, lines, balance = ([], stats.ok, None)
+                if stats.errors:
+                    problems.append(f"{len(stats.errors)} errors, e.g. {stats.errors[0][:200]}")
+            failures += [f"{name}: {problem}" for problem in problems]
+            results.append(
+                {
+                    "name": name,
+                    "calls": stats.calls,
+                    "ok": stats.ok,
+                    "refused": len(stats.refusals),
+                    "retries": stats.retries,
+                    "down": stats.down_retries,
+                    "lines": lines,
+                    "balance": balance,
+                    "wall": wall,
+                    "rate": stats.ok / wall if wall else 0.0,
+                    "p50": statistics.median(stats.latencies) * 1000 if stats.latencies else 0.0,
+                    "p95": percentile(stats.latencies, 0.95) * 1000,
+                }
+            )
+            devctl.say(f"{name}: {stats.ok} logged, {len(stats.refusals)} refused, {len(problems)} problem(s)")
+    finally:
+        server.stop()
+        if not args.keep:
+            devctl.drop_db(bindir, DB)
+
+    plain = results[0]
+    print()
+    print(
+        f"Load test: {args.clients} clients x {args.per_client} interventions, Odoo --workers 4, {os.cpu_count()} cores"
+    )
+    print(
+        f"{'scenario':9} {'calls':>6} {'ok':>6} {'refused':>8} {'retries':>8} {'down':>6} {'lines':>6} "
+        f"{'balance h':>10} {'wall s':>7} {'per s':>7} {'p50 ms':>7} {'p95 ms':>7} {'vs plain':>9}"
+    )
+    for row in results:
+        ratio = f"{plain['rate'] / row['rate']:.2f}x" if row["rate"] and row is not plain else "-"
+        balance = f"{row['balance']:.2f}" if row["balance"] is not None else "-"
+        print(
+            f"{row['name']:9} {row['calls']:6d} {row['ok']:6d} {row['refused']:8d} {row['retries']:8d} "
+            f"{row['down']:6d} {row['lines']:6d} {balance:>10} {row['wall']:7.1f} {row['rate']:7.1f} "
+            f"{row['p50']:7.0f} {row['p95']:7.0f} {ratio:>9}"
+        )
+    print("(vs plain: plain throughput / this throughput; retries: serialization conflicts retried by the client;")
+    print(" down: calls retried while the server was down)")
+    if failures:
+        print("INVARIANTS VIOLATED:")
+        for failure in failures:
+            print(f"  - {failure}")
+        sys.exit(1)
+    print("INVARIANTS OK")
+
+
+if __name__ == "__main__":
+    main()
