@@ -177,3 +177,34 @@ class TestReportPdf(ReportCase, HttpCase):
             self.assertIn("Page 1 / 1", footers[0])
             self.assertIn("Page 1 / 1", footers[1])
             self.assertIn(self.env.company.name, footers[0])
+
+    def test_amendment_and_activity_sheet_render(self):
+        """The recharge quotation printed as an amendment, and the time-and-material activity sheet."""
+        quote = self.env["sale.order"].browse(self.contract.action_recharge()["res_id"])
+        html = self.env["ir.actions.report"]._render_qweb_html("sale.action_report_saleorder", quote.ids)[0].decode()
+        self.assertIn("Amendment no. <span>1</span>", html)
+        reader = self._pdf("sale.action_report_saleorder", quote.ids)
+        self.assertEqual(reader.getNumPages(), 1)
+        tm_contract = self.env["itsm.contract"].create(
+            {
+                "partner_id": self.client_b.id,
+                "contract_type": "time_material",
+                "state": "active",
+                "date_start": date(2026, 1, 1),
+                "hourly_rate": 60.0,
+                "day_rate": 300.0,
+                "calendar_id": self.calendar.id,
+            }
+        )
+        ticket = self._ticket(datetime(2026, 11, 2, 9, 0), partner=self.client_b)
+        self._log(datetime(2026, 11, 16, 9, 0), 1.0, ticket=ticket, name="Printer")
+        self._log(datetime(2026, 11, 17, 8, 0), 8.0, ticket=ticket, name="Migration", itsm_mode="onsite",
+                  itsm_onsite_span="full_day")  # fmt: skip
+        sheet = self.env["itsm.activity.sheet"].create(
+            {"contract_id": tm_contract.id, "period_start": date(2026, 11, 1), "period_end": date(2026, 11, 30)}
+        )
+        sheet.action_collect()
+        reader = self._pdf("itsm_service_contract.action_report_activity_sheet", sheet.ids)
+        self.assertEqual(reader.getNumPages(), 1, "no empty page")
+        if not wkhtmltopdf_draws_headers():
+            self.assertIn("Page 1 / 1", self._footers(reader)[0])
