@@ -8,7 +8,7 @@ class ItsmRetentionWizard(models.TransientModel):
     _description = "Preview and run the retention of personal data"
 
     company_id = fields.Many2one("res.company", required=True, default=lambda self: self.env.company)
-    retention_years = fields.Integer(related="company_id.itsm_retention_years", string="Retention (years)")
+    retention_years = fields.Integer(string="Retention (years)", compute="_compute_counts")
     cutoff_date = fields.Date(
         string="Older than", compute="_compute_counts", help="Data dated before this day is anonymised."
     )
@@ -25,6 +25,7 @@ class ItsmRetentionWizard(models.TransientModel):
         Retention = self.env["itsm.retention"]
         for wizard in self:
             counts = Retention._itsm_anonymise(wizard.company_id, dry_run=True)
+            wizard.retention_years = wizard.company_id.itsm_retention_years
             wizard.cutoff_date = Retention._itsm_cutoff(wizard.company_id)
             wizard.ticket_count = counts["tickets"]
             wizard.message_count = counts["messages"]
