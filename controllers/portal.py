@@ -112,46 +112,39 @@ class ItsmCustomerPortal(portal.CustomerPortal):
         message = "recharge_requested" if created else "recharge_pending"
         return request.redirect(f"/my/contracts/{contract_sudo.id}?message={message}")
 
-    @http.route(["/my/statements/<int:statement_id>"], type="http", auth="public", website=True)
-    def portal_my_statement(self, statement_id, access_token=None, **kw):
+    def _itsm_download_pdf(self, model_name, record_id, access_token, report_ref, published=None):
+        """A client's document as a PDF, after the Odoo portal access check; anything else goes back to /my."""
         try:
-            statement_sudo = self._document_check_access("itsm.statement", statement_id, access_token)
+            record_sudo = self._document_check_access(model_name, record_id, access_token)
         except (AccessError, MissingError):
             return request.redirect("/my")
-        if statement_sudo.state != "issued":
+        if published and not published(record_sudo):
             return request.redirect("/my")
-        return self._show_report(
-            model=statement_sudo,
-            report_type="pdf",
-            report_ref="itsm_service_contract.action_report_itsm_statement",
-            download=True,
+        return self._show_report(model=record_sudo, report_type="pdf", report_ref=report_ref, download=True)
+
+    @http.route(["/my/statements/<int:statement_id>"], type="http", auth="public", website=True)
+    def portal_my_statement(self, statement_id, access_token=None, **kw):
+        return self._itsm_download_pdf(
+            "itsm.statement",
+            statement_id,
+            access_token,
+            "itsm_service_contract.action_report_itsm_statement",
+            published=lambda statement: statement.state == "issued",
         )
 
     @http.route(["/my/committees/<int:committee_id>"], type="http", auth="public", website=True)
     def portal_my_committee(self, committee_id, access_token=None, **kw):
-        try:
-            committee_sudo = self._document_check_access("itsm.committee", committee_id, access_token)
-        except (AccessError, MissingError):
-            return request.redirect("/my")
-        if committee_sudo.state != "sent":
-            return request.redirect("/my")
-        return self._show_report(
-            model=committee_sudo,
-            report_type="pdf",
-            report_ref="itsm_service_contract.action_report_itsm_committee",
-            download=True,
+        return self._itsm_download_pdf(
+            "itsm.committee",
+            committee_id,
+            access_token,
+            "itsm_service_contract.action_report_itsm_committee",
+            published=lambda committee: committee.state == "sent",
         )
 
     @http.route(["/my/ticket/<int:ticket_id>/assistance-form"], type="http", auth="public", website=True)
     def portal_my_ticket_assistance_form(self, ticket_id, access_token=None, **kw):
-        """The user assistance form of the client's own ticket, as a PDF."""
-        try:
-            ticket_sudo = self._document_check_access("helpdesk.ticket", ticket_id, access_token)
-        except (AccessError, MissingError):
-            return request.redirect("/my")
-        return self._show_report(
-            model=ticket_sudo,
-            report_type="pdf",
-            report_ref="itsm_service_contract.action_report_itsm_assistance_form",
-            download=True,
+        """The user assistance form of the client's own ticket."""
+        return self._itsm_download_pdf(
+            "helpdesk.ticket", ticket_id, access_token, "itsm_service_contract.action_report_itsm_assistance_form"
         )
