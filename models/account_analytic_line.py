@@ -340,7 +340,6 @@ class AccountAnalyticLine(models.Model):
             return Move
         contracts = self.env["itsm.contract"].union(*deltas.keys()).sudo()
         contracts._lock_for_update()
-        contracts.invalidate_recordset(["balance_hours", "state"])
         for contract, delta in deltas.items():
             if float_compare(delta, 0.0, precision_digits=2) < 0:
                 contract.sudo()._check_can_consume(-delta, is_project=project_only[contract])

@@ -620,6 +620,12 @@ class ItsmContract(models.Model):
         The row lock is held until the transaction ends, so two technicians
         drawing on the same contract at once check and post one after the
         other: the balance they check is the one they change.
+
+        What this transaction already read of the contract stays valid once the
+        lock is granted: Odoo's transactions are REPEATABLE READ, and PostgreSQL
+        refuses the lock (serialization failure, the request is replayed) when
+        another transaction changed the row since this one started. So the
+        balance and state need not be read again.
         """
         if self.ids:
             self.env.cr.execute("SELECT id FROM itsm_contract WHERE id IN %s ORDER BY id FOR UPDATE", [tuple(self.ids)])
@@ -694,7 +700,6 @@ class ItsmContract(models.Model):
                 )
             )
         self._lock_for_update()
-        self.invalidate_recordset(["balance_hours", "state"])
         self._check_can_consume(hours, is_project=is_project)
         return self._post_credit_moves(
             [
