@@ -619,16 +619,25 @@ class ItsmContract(models.Model):
 
         The row lock is held until the transaction ends, so two technicians
         drawing on the same contract at once check and post one after the
-        other: the balance they check is the one they change.
+        other. The second one waits; when the first commits, having rewritten
+        the stored balance of the row, PostgreSQL refuses the second one's
+        stale REPEATABLE READ snapshot (serialization failure) and Odoo
+        replays it from the start: the balance it checks is the one it
+        changes. So what this transaction already read of the contract stays
+        valid once the lock is granted: the balance and state need not be
+        read again.
 
-        What this transaction already read of the contract stays valid once the
-        lock is granted: Odoo's transactions are REPEATABLE READ, and PostgreSQL
-        refuses the lock (serialization failure, the request is replayed) when
-        another transaction changed the row since this one started. So the
-        balance and state need not be read again.
+        ``FOR NO KEY UPDATE``, not ``FOR UPDATE``: inserting an intervention
+        or a move takes a ``KEY SHARE`` lock on the contract row (foreign
+        key check), which ``FOR UPDATE`` conflicts with. Two technicians who
+        had both inserted their line then each waited for the other's key
+        share: a deadlock, one second of ``deadlock_timeout`` and a replay,
+        under load (``make load``).
         """
         if self.ids:
-            self.env.cr.execute("SELECT id FROM itsm_contract WHERE id IN %s ORDER BY id FOR UPDATE", [tuple(self.ids)])
+            self.env.cr.execute(
+                "SELECT id FROM itsm_contract WHERE id IN %s ORDER BY id FOR NO KEY UPDATE", [tuple(self.ids)]
+            )
 
     def _post_credit_moves(self, vals_list):
         """Post ledger moves (internal use: the callers check the rights)."""

@@ -39,7 +39,9 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import devctl
 
 DB = os.environ.get("ITSM_LOAD_DB", "itsm_load")
-PORT = int(os.environ.get("ITSM_LOAD_PORT", "8269"))
+# The project's HTTP port (ITSM_HTTP_PORT, 8069 by default); the gevent (websocket) port 1000 above it.
+PORT = int(os.environ.get("ITSM_LOAD_PORT") or devctl.HTTP_PORT)
+GEVENT_PORT = int(os.environ.get("ITSM_LOAD_GEVENT_PORT") or PORT + 1000)
 URL = f"http://127.0.0.1:{PORT}"
 TECH_LOGIN, TECH_PASSWORD = "load.technician", "load-technician"
 CALL_TIMEOUT = 60  # seconds for one JSON-RPC call
@@ -110,7 +112,7 @@ class Server:
             "--max-cron-threads", "0",
             "--http-interface", "127.0.0.1",
             "--http-port", str(PORT),
-            "--gevent-port", str(PORT + 1),
+            "--gevent-port", str(GEVENT_PORT),
             "--limit-time-real", "300",
             "--limit-time-cpu", "240",
             "--log-level", "warn",
