@@ -24,7 +24,6 @@ import itertools
 import json
 import os
 import signal
-import statistics
 import subprocess
 import sys
 import threading
@@ -44,6 +43,7 @@ PORT = int(os.environ.get("ITSM_LOAD_PORT") or devctl.HTTP_PORT)
 GEVENT_PORT = int(os.environ.get("ITSM_LOAD_GEVENT_PORT") or PORT + 1000)
 URL = f"http://127.0.0.1:{PORT}"
 TECH_LOGIN, TECH_PASSWORD = "load.technician", "load-technician"
+SERVER_LOG = os.path.join(devctl.WORK, "load-server.log")
 CALL_TIMEOUT = 60  # seconds for one JSON-RPC call
 DOWN_PATIENCE = 120  # seconds a client keeps retrying while the server is down
 MAX_RETRIES = 8  # serialization conflicts retried per call
@@ -116,7 +116,9 @@ class Server:
             "--limit-time-real", "300",
             "--limit-time-cpu", "240",
             "--log-level", "warn",
-            "--logfile", os.path.join(devctl.WORK, "load-server.log"),
+            # Odoo logs each replay of a request after a serialization failure or a deadlock at INFO
+            "--log-handler", "odoo.service.model:INFO",
+            "--logfile", SERVER_LOG,
         ]  # fmt: skip
         self.env = env
         self.proc = None
@@ -132,7 +134,7 @@ class Server:
             except (urllib.error.URLError, ConnectionError, OSError):
                 pass
             if self.proc.poll() is not None:
-                raise SystemExit(f"Odoo exited with code {self.proc.returncode}; see .work/load-server.log")
+                raise SystemExit(f"Odoo exited with code {self.proc.returncode}; see {SERVER_LOG}")
             time.sleep(0.5)
         raise SystemExit("Odoo did not answer on /web/health within 120 s")
 
@@ -223,9 +225,12 @@ def new_client_company(admin, fixture, name, policy=None, credit=0.0):
 
 # ------------------------------------------------------------- scenarios ----
 class Stats:
+    """What the clients saw. Latencies run from the first attempt of a call to its final answer."""
+
     def __init__(self):
         self.lock = threading.Lock()
-        self.latencies, self.refusals, self.errors = [], [], []
+        self.latencies, self.refused_latencies, self.refusals, self.errors = [], [], [], []
+        self.ok_names, self.refused_names, self.down_names = set(), set(), set()
         self.ok = self.retries = self.down_retries = self.calls = 0
 
 
@@ -234,7 +239,7 @@ def line_values(fixture, ticket, client_no, call_no):
     minutes = 10 + (client_no * 7 + call_no * 13) % 110
     start = START + timedelta(days=call_no % 10, hours=(client_no + call_no) % 12, minutes=call_no % 4 * 15)
     return {
-        "name": f"Load c{client_no} #{call_no}",
+        "name": f"Load c{client_no} #{call_no}",  # unique: the checks find each call's line by its name
         "ticket_id": ticket,
         "project_id": fixture["project"],
         "employee_id": fixture["employee"],
@@ -244,29 +249,40 @@ def line_values(fixture, ticket, client_no, call_no):
 
 
 def run_clients(fixture, company, per_client, stats, deadline, on_progress=None):
+    """N threads, each logging its M interventions one call at a time, as the technician."""
     technician = Client(fixture["tech_uid"], TECH_PASSWORD)
 
     def one_client(client_no):
         ticket = company["tickets"][client_no]
         for call_no in range(per_client):
+            if time.time() >= deadline:
+                with stats.lock:
+                    stats.errors.append(f"client {client_no}: scenario time bound reached at call {call_no}")
+                return
             values = line_values(fixture, ticket, client_no, call_no)
-            attempt, down_since = 0, None
-            while time.time() < deadline:
-                started = time.perf_counter()
+            attempt, down_since, started = 0, None, time.perf_counter()
+            while True:
+                if time.time() >= deadline:
+                    with stats.lock:
+                        stats.errors.append(f"{values['name']}: scenario time bound reached")
+                    return
                 try:
                     technician("account.analytic.line", "create", [values])
                 except Down:
+                    # The call may or may not have been committed: the checks allow this one line twice.
                     down_since = down_since or time.time()
                     with stats.lock:
                         stats.down_retries += 1
+                        stats.down_names.add(values["name"])
                     if time.time() - down_since > DOWN_PATIENCE:
                         with stats.lock:
-                            stats.errors.append("server down for too long")
+                            stats.errors.append(f"{values['name']}: server down for more than {DOWN_PATIENCE} s")
                         return
                     time.sleep(0.5)
                     continue
                 except RpcError as exc:
                     if any(marker in exc.message.lower() for marker in CONFLICT_MARKERS) and attempt < MAX_RETRIES:
+                        # Odoo already replayed it 5 times: retry the call, bounded, with a growing pause.
                         attempt += 1
                         with stats.lock:
                             stats.retries += 1
@@ -274,13 +290,17 @@ def run_clients(fixture, company, per_client, stats, deadline, on_progress=None)
                         continue
                     with stats.lock:
                         stats.calls += 1
-                        (
-                            stats.refusals if exc.name.endswith(("UserError", "ValidationError")) else stats.errors
-                        ).append(exc.message)
+                        if exc.name.endswith(("UserError", "ValidationError")):
+                            stats.refusals.append(exc.message)
+                            stats.refused_names.add(values["name"])
+                            stats.refused_latencies.append(time.perf_counter() - started)
+                        else:
+                            stats.errors.append(f"{values['name']}: {exc}")
                     break
                 with stats.lock:
                     stats.calls += 1
                     stats.ok += 1
+                    stats.ok_names.add(values["name"])
                     stats.latencies.append(time.perf_counter() - started)
                 if on_progress:
                     on_progress()
@@ -290,18 +310,57 @@ def run_clients(fixture, company, per_client, stats, deadline, on_progress=None)
         list(pool.map(one_client, range(fixture["clients"])))
 
 
-def check_invariants(admin, company, policy, stats):
-    """What was committed, read back: returns a list of violations (empty when all hold)."""
+def check_lines(lines, stats):
+    """Nothing the clients were told was saved is lost, nothing refused was saved, nothing is there twice."""
     problems = []
-    contract = company["contract"]
+    counts = {}
+    for line in lines:
+        counts[line["name"]] = counts.get(line["name"], 0) + 1
+    lost = stats.ok_names - set(counts)
+    if lost:
+        problems.append(f"{len(lost)} interventions answered as saved are missing, e.g. {sorted(lost)[0]}")
+    saved_refused = stats.refused_names & set(counts)
+    if saved_refused:
+        problems.append(f"{len(saved_refused)} refused interventions were saved, e.g. {sorted(saved_refused)[0]}")
+    unknown = set(counts) - stats.ok_names - stats.down_names
+    if unknown:
+        problems.append(
+            f"{len(unknown)} interventions saved that no call sent or that failed, e.g. {sorted(unknown)[0]}"
+        )
+    # A call whose answer was lost when the server died may have been committed, then sent again.
+    twice = [name for name, count in counts.items() if count > 1 and (count > 2 or name not in stats.down_names)]
+    if twice:
+        problems.append(f"{len(twice)} interventions saved more than once, e.g. {twice[0]}")
+    return problems
+
+
+def check_invariants(admin, company, policy, stats):
+    """What was committed, read back over JSON-RPC: returns the violations (empty when all hold)."""
     lines = admin(
-        "account.analytic.line", "search_read", [["itsm_contract_id", "=", contract]], fields=["itsm_credit_hours"]
+        "account.analytic.line",
+        "search_read",
+        [["ticket_id", "in", company["tickets"]]],
+        fields=["name", "itsm_contract_id", "itsm_credit_hours"],
     )
+    problems = check_lines(lines, stats)
+    if stats.errors:
+        problems.append(f"{len(stats.errors)} unexpected errors, e.g. {stats.errors[0][:300]}")
+    contract = company["contract"]
+    if not policy:
+        drawing = [line["id"] for line in lines if line["itsm_contract_id"]]
+        if drawing:
+            problems.append(f"{len(drawing)} interventions of the client without contract draw on a contract")
+        return problems, len(lines), None
+    strays = [line["id"] for line in lines if not line["itsm_contract_id"] or line["itsm_contract_id"][0] != contract]
+    if strays:
+        problems.append(f"{len(strays)} interventions do not draw on the contract, e.g. line {strays[0]}")
+    lines = [line for line in lines if line["itsm_contract_id"]]
     moves = admin(
         "itsm.credit.move",
         "search_read",
         [["contract_id", "=", contract]],
         fields=["move_type", "hours", "timesheet_id", "reversal_move_id", "reversed_move_id"],
+        order="id",
     )
     live = [
         m for m in moves if m["move_type"] == "consumption" and not m["reversal_move_id"] and not m["reversed_move_id"]
@@ -315,26 +374,53 @@ def check_invariants(admin, company, policy, stats):
     for line in lines:
         found = by_line.pop(line["id"], [])
         if len(found) != 1:
-            problems.append(f"line {line['id']} has {len(found)} consumption moves")
+            problems.append(f"line {line['id']} ({line['name']}) has {len(found)} consumption moves")
         elif abs(-found[0]["hours"] - line["itsm_credit_hours"]) > 0.005:
             problems.append(f"line {line['id']}: move {found[0]['hours']} h for {line['itsm_credit_hours']} h")
     for line_id in by_line:
         problems.append(f"consumption move for intervention {line_id}, which does not exist")
-    balance = admin("itsm.contract", "read", [contract], ["balance_hours"])[0]["balance_hours"]
+    contract_data = admin("itsm.contract", "read", [contract], ["name", "balance_hours"])[0]
+    balance = contract_data["balance_hours"]
     drawn = sum(line["itsm_credit_hours"] for line in lines)
     if abs(balance - (company["credit"] - drawn)) > 0.01:
         problems.append(f"balance {balance:.2f} h != credit {company['credit']:.2f} - drawn {drawn:.2f}")
     if abs(balance - sum(m["hours"] for m in moves)) > 0.01:
         problems.append(f"balance {balance:.2f} h != sum of the moves {sum(m['hours'] for m in moves):.2f}")
     if policy == "block":
-        if balance < -0.005:
-            problems.append(f"balance {balance:.2f} h below zero with the block policy")
-        unclear = [message for message in stats.refusals if OVERDRAW_MARKER not in message]
+        # The moves are numbered inside the contract lock, in the order they were committed: their running
+        # sum is the balance after each draw, which must never have gone below zero.
+        running, lowest = 0.0, 0.0
+        for move in moves:
+            running += move["hours"]
+            lowest = min(lowest, running)
+        if lowest < -0.005:
+            problems.append(f"the balance went down to {lowest:.2f} h with the block policy")
+        unclear = [
+            message
+            for message in stats.refusals
+            if OVERDRAW_MARKER not in message or contract_data["name"] not in message or "Traceback" in message
+        ]
         if unclear:
-            problems.append(f"{len(unclear)} refusals without the overdraft message, e.g. {unclear[0][:120]}")
-    if stats.errors:
-        problems.append(f"{len(stats.errors)} unexpected errors, e.g. {stats.errors[0][:200]}")
+            problems.append(f"{len(unclear)} refusals without the addon's overdraft message, e.g. {unclear[0][:200]}")
+        if not stats.refusals:
+            problems.append("no call was refused although the demand exceeds the credit")
     return problems, len(lines), balance
+
+
+def server_replays(offset):
+    """Requests Odoo replayed since ``offset`` of its log: (serialization failures, deadlocks), and the new offset."""
+    try:
+        with open(SERVER_LOG, encoding="utf-8", errors="replace") as log:
+            log.seek(offset)
+            text = log.read()
+            offset = log.tell()
+    except FileNotFoundError:
+        return 0, 0, offset
+    replays = [
+        line for line in text.splitlines() if "tries left, try again" in line or "maximum number of tries" in line
+    ]
+    deadlocks = sum(1 for line in replays if "deadlock" in line.lower())
+    return len(replays) - deadlocks, deadlocks, offset
 
 
 def percentile(values, share):
@@ -344,14 +430,123 @@ def percentile(values, share):
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
+def run_scenario(server, admin, fixture, args, name, policy, credit, log_offset):
+    company = new_client_company(admin, fixture, f"Load client {name}", policy, credit)
+    stats = Stats()
+    demand = args.clients * args.per_client
+    fault = {"answered": 0, "due": threading.Event(), "killed_after": None, "down_s": 0.0}
+    on_progress = None
+    controller = None
+    if name == "fault":
+
+        def on_progress():
+            with stats.lock:
+                fault["answered"] += 1
+                if fault["answered"] == demand // 3:
+                    fault["due"].set()
+
+        def crash_and_restart():
+            # From its own thread, so that every client keeps calling (and failing) while the server is down.
+            if not fault["due"].wait(timeout=args.max_minutes * 60):
+                return
+            fault["killed_after"] = fault["answered"]
+            devctl.say(f"fault: SIGKILL to the server's process group after {fault['killed_after']} answered calls")
+            killed = time.perf_counter()
+            server.kill()
+            server.start()
+            fault["down_s"] = time.perf_counter() - killed
+            devctl.say(f"fault: server restarted, answering again after {fault['down_s']:.1f} s")
+
+        controller = threading.Thread(target=crash_and_restart, daemon=True)
+        controller.start()
+    started = time.perf_counter()
+    run_clients(fixture, company, args.per_client, stats, time.time() + args.max_minutes * 60, on_progress)
+    wall = time.perf_counter() - started
+    if controller:
+        fault["due"].set()  # the clients ended before the kill (a tiny run): do not wait for it
+        controller.join(timeout=180)
+        if fault["killed_after"] is None:
+            stats.errors.append("the server was never killed")
+    serialization, deadlocks, log_offset = server_replays(log_offset)
+    admin = login("admin", "admin")
+    problems, lines, balance = check_invariants(admin, company, policy, stats)
+    devctl.say(f"{name}: {stats.ok} logged, {len(stats.refusals)} refused, {len(problems)} problem(s)")
+    row = {
+        "name": name,
+        "calls": stats.calls,
+        "ok": stats.ok,
+        "refused": len(stats.refusals),
+        "retries": stats.retries,
+        "replays": serialization,
+        "deadlocks": deadlocks,
+        "down": stats.down_retries,
+        "lines": lines,
+        "balance": balance,
+        "wall": wall,
+        "rate": stats.calls / wall if wall else 0.0,
+        "p50": percentile(stats.latencies, 0.50) * 1000,
+        "p95": percentile(stats.latencies, 0.95) * 1000,
+        "p99": percentile(stats.latencies, 0.99) * 1000,
+        "refused_p50": percentile(stats.refused_latencies, 0.50) * 1000,
+        "fault": fault if name == "fault" else None,
+    }
+    return row, problems, log_offset
+
+
+def print_report(args, results, failures):
+    plain = results[0]
+    print()
+    print(
+        f"Load test: {args.clients} clients x {args.per_client} interventions, Odoo --workers 4, "
+        f"{os.cpu_count()} cores, {time.strftime('%Y-%m-%d')}"
+    )
+    print(
+        f"{'scenario':8} {'calls':>5} {'ok':>5} {'refused':>7} {'retries':>7} {'replays':>7} {'deadlk':>6} "
+        f"{'down':>4} {'lines':>5} {'balance h':>9} {'wall s':>6} {'per s':>5} {'p50 ms':>6} {'p95 ms':>6} "
+        f"{'p99 ms':>6} {'vs plain':>8}"
+    )
+    for row in results:
+        ratio = f"{plain['rate'] / row['rate']:.2f}x" if row["rate"] and row is not plain else "-"
+        balance = f"{row['balance']:.2f}" if row["balance"] is not None else "-"
+        print(
+            f"{row['name']:8} {row['calls']:5d} {row['ok']:5d} {row['refused']:7d} {row['retries']:7d} "
+            f"{row['replays']:7d} {row['deadlocks']:6d} {row['down']:4d} {row['lines']:5d} {balance:>9} "
+            f"{row['wall']:6.1f} {row['rate']:5.1f} {row['p50']:6.0f} {row['p95']:6.0f} {row['p99']:6.0f} {ratio:>8}"
+        )
+    print("per s: calls answered (saved or refused) per second; p50/p95/p99: latency of a saved intervention, from")
+    print("its first attempt to its answer; vs plain: plain per s / this per s (how many times slower).")
+    print("retries: calls the client sent again after Odoo's 5 replays; replays: requests Odoo replayed after a")
+    print("serialization failure; deadlk: after a deadlock; down: calls sent again while the server was down.")
+    for row in results:
+        if row["refused"]:
+            print(f"{row['name']}: a refused call is answered in {row['refused_p50']:.0f} ms (p50)")
+        if row["fault"] and row["fault"]["killed_after"] is not None:
+            print(
+                f"{row['name']}: SIGKILL after {row['fault']['killed_after']} answered calls, server answering again "
+                f"after {row['fault']['down_s']:.1f} s"
+            )
+    if failures:
+        print("INVARIANTS VIOLATED:")
+        for failure in failures:
+            print(f"  - {failure}")
+        return 1
+    print("INVARIANTS OK")
+    return 0
+
+
+def _terminate(signum, _frame):
+    raise SystemExit(128 + signum)  # runs the finally blocks: the server is stopped
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--clients", type=int, default=8, help="concurrent clients (default 8)")
     parser.add_argument("--per-client", type=int, default=200, help="interventions per client (default 200)")
     parser.add_argument("--skip-fault", action="store_true", help="leave out the SIGKILL scenario")
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
-    parser.add_argument("--max-minutes", type=float, default=20, help="bound of each scenario (default 20)")
+    parser.add_argument("--max-minutes", type=float, default=10, help="bound of each scenario (default 10)")
     args = parser.parse_args()
+    signal.signal(signal.SIGTERM, _terminate)
 
     odoo_cmd, env, bindir = devctl.setup()
     devctl.drop_db(bindir, DB)
@@ -361,7 +556,10 @@ def main():
          "--log-level", "warn", "--no-http"],
         env=env,
         check=True,
+        timeout=900,
     )  # fmt: skip
+    if os.path.exists(SERVER_LOG):
+        os.remove(SERVER_LOG)
     server = Server(odoo_cmd, env)
     results, failures = [], []
     try:
@@ -369,89 +567,25 @@ def main():
         devctl.say(f"Odoo serving {URL} with 4 workers; {args.clients} clients x {args.per_client} interventions")
         admin = login("admin", "admin")
         fixture = build_fixture(admin, args.clients)
-        demand = args.clients * args.per_client
         # warm-up, not measured: every worker loads the registry and its caches
         warm = new_client_company(admin, fixture, "Load warm-up")
         run_clients(fixture, warm, 5, Stats(), time.time() + 300)
-        scenarios = [("plain", None, 0.0), ("allow", "allow", 10.0), ("block", "block", round(demand * 0.3, 2))]
+        _replays, _deadlocks, log_offset = server_replays(0)
+        # block: 0.3 h of credit per call, for lines of 10 to 120 minutes counted 0.25 to 3 h: the credit runs out
+        # after about a fifth of the calls, and the rest are refused
+        block_credit = round(args.clients * args.per_client * 0.3, 2)
+        scenarios = [("plain", None, 0.0), ("allow", "allow", 10.0), ("block", "block", block_credit)]
         if not args.skip_fault:
             scenarios.append(("fault", "allow", 10.0))
         for name, policy, credit in scenarios:
-            company = new_client_company(admin, fixture, f"Load client {name}", policy, credit)
-            stats = Stats()
-            progress = {"done": 0, "killed": False}
-            progress_lock = threading.Lock()
-
-            def on_progress(stats=stats, progress=progress, progress_lock=progress_lock, name=name):
-                if name != "fault":
-                    return
-                with progress_lock:
-                    progress["done"] += 1
-                    if progress["killed"] or progress["done"] < demand // 3:
-                        return
-                    progress["killed"] = True
-                devctl.say(f"fault: SIGKILL to the server after {progress['done']} calls, then restart")
-                server.kill()
-                server.start()
-
-            started = time.perf_counter()
-            run_clients(fixture, company, args.per_client, stats, time.time() + args.max_minutes * 60, on_progress)
-            wall = time.perf_counter() - started
-            if policy:
-                admin = login("admin", "admin")
-                problems, lines, balance = check_invariants(admin, company, policy, stats)
-            else:
-                problems, lines, balance = ([], stats.ok, None)
-                if stats.errors:
-                    problems.append(f"{len(stats.errors)} errors, e.g. {stats.errors[0][:200]}")
+            row, problems, log_offset = run_scenario(server, admin, fixture, args, name, policy, credit, log_offset)
+            results.append(row)
             failures += [f"{name}: {problem}" for problem in problems]
-            results.append(
-                {
-                    "name": name,
-                    "calls": stats.calls,
-                    "ok": stats.ok,
-                    "refused": len(stats.refusals),
-                    "retries": stats.retries,
-                    "down": stats.down_retries,
-                    "lines": lines,
-                    "balance": balance,
-                    "wall": wall,
-                    "rate": stats.ok / wall if wall else 0.0,
-                    "p50": statistics.median(stats.latencies) * 1000 if stats.latencies else 0.0,
-                    "p95": percentile(stats.latencies, 0.95) * 1000,
-                }
-            )
-            devctl.say(f"{name}: {stats.ok} logged, {len(stats.refusals)} refused, {len(problems)} problem(s)")
     finally:
         server.stop()
         if not args.keep:
             devctl.drop_db(bindir, DB)
-
-    plain = results[0]
-    print()
-    print(
-        f"Load test: {args.clients} clients x {args.per_client} interventions, Odoo --workers 4, {os.cpu_count()} cores"
-    )
-    print(
-        f"{'scenario':9} {'calls':>6} {'ok':>6} {'refused':>8} {'retries':>8} {'down':>6} {'lines':>6} "
-        f"{'balance h':>10} {'wall s':>7} {'per s':>7} {'p50 ms':>7} {'p95 ms':>7} {'vs plain':>9}"
-    )
-    for row in results:
-        ratio = f"{plain['rate'] / row['rate']:.2f}x" if row["rate"] and row is not plain else "-"
-        balance = f"{row['balance']:.2f}" if row["balance"] is not None else "-"
-        print(
-            f"{row['name']:9} {row['calls']:6d} {row['ok']:6d} {row['refused']:8d} {row['retries']:8d} "
-            f"{row['down']:6d} {row['lines']:6d} {balance:>10} {row['wall']:7.1f} {row['rate']:7.1f} "
-            f"{row['p50']:7.0f} {row['p95']:7.0f} {ratio:>9}"
-        )
-    print("(vs plain: plain throughput / this throughput; retries: serialization conflicts retried by the client;")
-    print(" down: calls retried while the server was down)")
-    if failures:
-        print("INVARIANTS VIOLATED:")
-        for failure in failures:
-            print(f"  - {failure}")
-        sys.exit(1)
-    print("INVARIANTS OK")
+    sys.exit(print_report(args, results, failures))
 
 
 if __name__ == "__main__":
