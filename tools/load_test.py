@@ -11,12 +11,16 @@ process), each logging M interventions on its own ticket of the same prepaid con
 * ``fault``: like ``allow``, but the server is killed (SIGKILL, whole process group) after a third of the
   calls and restarted; the clients retry until it answers again.
 
-After each scenario it checks on the database (over JSON-RPC): one live consumption move per line on the
-contract, with the line's credit hours; the balance equals the initial credit minus the credit hours of the
-lines, and the sum of the moves; with ``block`` the balance never goes below zero and every refused call
-got the addon's message. It prints throughput and the p50 / p95 latency of a logging call, side by side with
-the plain baseline, then ``INVARIANTS OK`` (exit 0) or what failed (exit 1). Every loop is bounded in count
-and time; the server it started is stopped in any case; all traffic stays on 127.0.0.1.
+After each scenario it checks what the database committed (over JSON-RPC): every call answered as saved has
+its line, found by its unique name; no refused call left a line; no line is there twice (except in ``fault``,
+for a call whose answer was lost in the crash); one live consumption move per line on the contract, with the
+line's credit hours, and none without its line; the balance equals the initial credit minus the credit hours
+of the lines, and the sum of the moves; with ``block`` the running sum of the ledger (moves in the order they
+were posted, inside the contract lock) never goes below zero and every refused call got the addon's message
+naming the contract. It prints throughput and the p50 / p95 / p99 latency of a logging call, side by side with
+the plain baseline, how many requests Odoo replayed (serialization failures, deadlocks: counted in its log),
+then ``INVARIANTS OK`` (exit 0) or what failed (exit 1). Every loop is bounded in count and time; the server it
+started is stopped in any case (SIGTERM included); all traffic stays on 127.0.0.1, on ``ITSM_HTTP_PORT``.
 """
 
 import argparse
