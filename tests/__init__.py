@@ -4,6 +4,7 @@ from . import test_contract_bad_input
 from . import test_contract_lifecycle
 from . import test_contract_security
 from . import test_credit_purchase
+from . import test_draw_lock
 from . import test_intervention_credit
 from . import test_portal
 from . import test_query_budgets
