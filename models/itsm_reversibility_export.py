@@ -13,6 +13,8 @@ from odoo.tools import html2plaintext
 
 BATCH = 500  # tickets read per round: the ORM cache is emptied between rounds, memory stays flat
 PACKAGE_MARK = "-reversibility-"
+# the name given to a package by the contract button: previous packages are not put in the next one
+PACKAGE_NAME = re.compile(rf"{PACKAGE_MARK}\d{{8}}\.zip$")
 
 CONTRACT_COLUMNS = [
     "name", "title", "partner_id", "contract_type", "state", "company_id", "user_id", "date_start",
@@ -93,7 +95,7 @@ class ItsmReversibilityExport(models.AbstractModel):
             moves = env["itsm.credit.move"].search([("contract_id", "=", contract.id)], order="date, id")
             counts["moves"] = add_csv(
                 "contract/ledger.csv",
-                [*LEDGER_COLUMNS, "balance_after"],
+                [*LEDGER_COLUMNS, "ticket", "balance_after"],
                 self._itsm_ledger_rows(moves),
             )
             # tickets with their messages and timesheets, by batches
@@ -120,18 +122,32 @@ class ItsmReversibilityExport(models.AbstractModel):
                 "itsm_service_contract.action_report_itsm_committee",
             )
             # procedures and escalation instructions attached to the contract
+            packages = (
+                env["ir.attachment"]
+                .search(
+                    [
+                        ("res_model", "=", "itsm.contract"),
+                        ("res_id", "=", contract.id),
+                        ("res_field", "=", False),
+                        ("name", "like", PACKAGE_MARK),
+                    ],
+                )
+                .filtered(lambda attachment: PACKAGE_NAME.search(attachment.name or ""))
+            )
             documents = env["ir.attachment"].search(
                 [
                     ("res_model", "=", "itsm.contract"),
                     ("res_id", "=", contract.id),
                     ("res_field", "=", False),
-                    ("name", "not like", PACKAGE_MARK),
+                    ("id", "not in", packages.ids),
                 ],
                 order="id",
             )
             for document in documents:
                 name = f"documents/{document.id}-{_safe_name(document.name)}"
-                archive.writestr(name, document.raw or b"")
+                if document.type == "url":
+                    name += ".url.txt"
+                archive.writestr(name, document.url.encode() if document.type == "url" else document.raw or b"")
                 members.append(name)
             counts["documents"] = len(documents)
             archive.writestr("README.txt", self._itsm_readme(contract, counts, members))
@@ -142,15 +158,33 @@ class ItsmReversibilityExport(models.AbstractModel):
         values = record.read(columns)[0]
         return [_plain(values[column]) for column in columns]
 
+    def _itsm_batch_size(self):
+        return self.env.context.get("itsm_reversibility_batch") or BATCH
+
     def _itsm_ledger_rows(self, moves):
+        """Ledger rows with the number of the ticket an intervention was logged on and the running balance."""
+        env = self.env(su=True)
         balance = 0.0
         ids = moves.ids
-        for start in range(0, len(ids), BATCH):
+        size = self._itsm_batch_size()
+        for start in range(0, len(ids), size):
             # a fresh browse: the batch prefetches its own records only, not the whole ledger
-            batch = moves.browse(ids[start : start + BATCH])
-            for values in batch.read(LEDGER_COLUMNS):
+            batch = moves.browse(ids[start : start + size])
+            rows = batch.read(LEDGER_COLUMNS)
+            line_ids = {row["timesheet_id"][0] for row in rows if row["timesheet_id"]}
+            lines = env["account.analytic.line"].search_read([("id", "in", list(line_ids))], ["ticket_id"])
+            ticket_ids = {line["ticket_id"][0] for line in lines if line["ticket_id"]}
+            numbers = {
+                ticket["id"]: ticket["number"]
+                for ticket in env["helpdesk.ticket"]
+                .with_context(active_test=False)
+                .search_read([("id", "in", list(ticket_ids))], ["number"])
+            }
+            ticket_of_line = {line["id"]: numbers.get(line["ticket_id"] and line["ticket_id"][0], "") for line in lines}
+            for values in rows:
                 balance = round(balance + values["hours"], 2)
-                yield [_plain(values[column]) for column in LEDGER_COLUMNS] + [balance]
+                ticket = ticket_of_line.get(values["timesheet_id"] and values["timesheet_id"][0], "")
+                yield [_plain(values[column]) for column in LEDGER_COLUMNS] + [ticket or "", balance]
             self.env.invalidate_all()
 
     def _itsm_write_tickets(self, archive, members, ticket_ids):
@@ -171,8 +205,9 @@ class ItsmReversibilityExport(models.AbstractModel):
             ):
                 tickets_csv = csv.writer(tickets_text)
                 tickets_csv.writerow(TICKET_COLUMNS)
-                for start in range(0, len(ticket_ids), BATCH):
-                    batch_ids = ticket_ids[start : start + BATCH]
+                size = self._itsm_batch_size()
+                for start in range(0, len(ticket_ids), size):
+                    batch_ids = ticket_ids[start : start + size]
                     batch_counts = self._itsm_write_ticket_batch(
                         Ticket.browse(batch_ids), tickets_csv, jsonl, timesheets_csv
                     )
@@ -235,6 +270,7 @@ class ItsmReversibilityExport(models.AbstractModel):
             self.env._("Client: %(client)s", client=contract.partner_id.display_name),
             self.env._("Provider: %(company)s", company=contract.company_id.name),
             self.env._("Generated on %(date)s (UTC)", date=fields.Datetime.now()),
+            self.env._("Dates and times in the files are in UTC; hours are decimal hours."),
             "",
             self.env._(
                 "%(tickets)s tickets, %(messages)s messages, %(timesheets)s interventions, %(moves)s ledger moves, "
@@ -244,7 +280,10 @@ class ItsmReversibilityExport(models.AbstractModel):
             "",
             self.env._("Contents:"),
             self.env._("  contract/contract.csv      the contract: terms, dates, credit figures"),
-            self.env._("  contract/ledger.csv        every move of the credit ledger, with the balance after it"),
+            self.env._(
+                "  contract/ledger.csv        every move of the credit ledger, with the ticket of the intervention "
+                "and the balance after it"
+            ),
             self.env._("  tickets/tickets.csv        one row per ticket: classification, service levels, time spent"),
             self.env._("  tickets/tickets.jsonl      one JSON document per ticket with its messages and interventions"),
             self.env._("  timesheets/timesheets.csv  every intervention and how it was counted"),

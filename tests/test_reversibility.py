@@ -49,12 +49,28 @@ class TestReversibility(ItsmInterventionCase, HttpCase):
         cls.other_ticket = cls._ticket(datetime(2026, 11, 9, 9, 0), partner=cls.client_b)
         cls.other_ticket.name = "Client B secret"
         cls.env["ir.attachment"].create(
-            {
-                "name": "Escalation procedure.txt",
-                "raw": b"Level 2: call the on-duty engineer",
-                "res_model": "itsm.contract",
-                "res_id": cls.contract.id,
-            }
+            [
+                {
+                    "name": "Escalation procedure.txt",
+                    "raw": b"Level 2: call the on-duty engineer",
+                    "res_model": "itsm.contract",
+                    "res_id": cls.contract.id,
+                },
+                {
+                    # a client document whose name looks like a package's is still handed back
+                    "name": "Plan-reversibility-2027.odt",
+                    "raw": b"Handover plan",
+                    "res_model": "itsm.contract",
+                    "res_id": cls.contract.id,
+                },
+                {
+                    "name": "Runbook",
+                    "type": "url",
+                    "url": "https://wiki.example.com/runbook",
+                    "res_model": "itsm.contract",
+                    "res_id": cls.contract.id,
+                },
+            ]
         )
         with freeze_time("2026-12-01 06:00:00"):
             cls.statement = cls.env["itsm.statement"].create(
@@ -72,10 +88,10 @@ class TestReversibility(ItsmInterventionCase, HttpCase):
         cls.committee.action_prepare()
         cls.committee.action_hold()
 
-    def _export(self):
+    def _export(self, **context):
         action = (
             self.contract.with_user(self.account_manager)
-            .with_context(force_report_rendering=True)
+            .with_context(force_report_rendering=True, **context)
             .action_export_reversibility()
         )
         attachment_id = int(action["url"].split("/web/content/")[1].split("?")[0])
@@ -104,9 +120,13 @@ class TestReversibility(ItsmInterventionCase, HttpCase):
             self.assertIn(name, names)
         self.assertTrue(archive.read(statement_pdf).startswith(b"%PDF"))
         self.assertTrue(archive.read(minutes_pdf).startswith(b"%PDF"))
-        document = [n for n in names if n.startswith("documents/")]
-        self.assertEqual(len(document), 1)
-        self.assertEqual(archive.read(document[0]), b"Level 2: call the on-duty engineer")
+        documents = sorted(n for n in names if n.startswith("documents/"))
+        self.assertEqual(len(documents), 3)
+        self.assertEqual(
+            [archive.read(name) for name in documents],
+            [b"Level 2: call the on-duty engineer", b"Handover plan", b"https://wiki.example.com/runbook"],
+        )
+        self.assertTrue(documents[2].endswith("Runbook.url.txt"))
         readme = archive.read("README.txt").decode()
         for name in names:
             self.assertIn(name, readme, "the README lists every file")
@@ -117,6 +137,12 @@ class TestReversibility(ItsmInterventionCase, HttpCase):
         self.assertEqual(len(ledger), 4, "the purchase and three consumptions")
         self.assertAlmostEqual(sum(float(row["hours"]) for row in ledger), 210 - 1.25 - 0.5 - 1.0)
         self.assertAlmostEqual(float(ledger[-1]["balance_after"]), self.contract.balance_hours)
+        self.assertEqual(
+            [row["ticket"] for row in ledger],
+            ["", self.ticket.number, self.ticket.number, self.second.number],
+            "each consumption names the ticket of its intervention",
+        )
+        self.assertAlmostEqual(float(ledger[-1]["balance_after"]), 210 - 2.75)
         # tickets, messages and interventions
         tickets = self._csv(archive, "tickets/tickets.csv")
         self.assertEqual({row["number"] for row in tickets}, {self.ticket.number, self.second.number})
@@ -137,12 +163,34 @@ class TestReversibility(ItsmInterventionCase, HttpCase):
         # nothing of client B
         for name in names:
             self.assertNotIn(b"Client B secret", archive.read(name))
+        messages = self.env["mail.message"].search_count(
+            [("model", "=", "helpdesk.ticket"), ("res_id", "in", (self.ticket | self.second).ids)]
+        )
+        self.assertEqual(sum(len(doc["messages"]) for doc in documents), messages)
+        self.assertIn(
+            f"2 tickets, {messages} messages, 3 interventions, 4 ledger moves, "
+            "1 statements, 1 committee minutes, 3 documents",
+            " ".join(readme.split()),
+        )
         self.assertIn("Reversibility package exported: 2 tickets", self.contract.message_ids[0].body)
 
     def test_second_export_does_not_contain_the_first(self):
         self._export()
         archive = self._export()
-        self.assertEqual(len([n for n in archive.namelist() if n.startswith("documents/")]), 1)
+        self.assertEqual(len([n for n in archive.namelist() if n.startswith("documents/")]), 3)
+
+    def test_batches_of_one_ticket_give_the_same_files(self):
+        """Tickets and ledger read one record per batch (cache emptied each time): the same CSV and JSON."""
+        whole = self._export(itsm_reversibility_no_pdf=True)
+        by_one = self._export(itsm_reversibility_no_pdf=True, itsm_reversibility_batch=1)
+        for name in (
+            "contract/ledger.csv",
+            "tickets/tickets.csv",
+            "tickets/tickets.jsonl",
+            "timesheets/timesheets.csv",
+        ):
+            self.assertEqual(by_one.read(name), whole.read(name), name)
+        self.assertFalse([n for n in by_one.namelist() if n.startswith(("statements/", "committees/"))])
 
     def test_technician_cannot_export(self):
         with self.assertRaises(AccessError):
