@@ -325,3 +325,32 @@ class TestRetention(ItsmInterventionCase):
         # the hours are still handed back
         self.assertIn("-1.25", after)
         self.assertIn("Intervention (anonymised)", after)
+
+    def test_each_company_its_own_period(self):
+        """A provider company keeping one year next to one keeping five: each cut-off applies to its own data."""
+        short = self.env["res.company"].create({"name": "Provider Two", "itsm_retention_years": 1})
+
+        def closed_ticket(company, email):
+            with freeze_time("2024-06-03 08:00:00"):
+                return self.env["helpdesk.ticket"].create(
+                    {
+                        "name": f"Request of {email}",
+                        "description": f"<p>{email}</p>",
+                        "partner_id": self.client_b.id,
+                        "partner_email": email,
+                        "company_id": company.id,
+                        "stage_id": self.done_stage.id,
+                    }
+                )
+
+        kept = closed_ticket(self.env.company, "kept@client-b.example.com")  # 2024: within five years
+        gone = closed_ticket(short, "gone@client-b.example.com")  # 2024: past one year
+        with freeze_time(TODAY):
+            self.assertEqual(self.env["itsm.retention"]._itsm_cutoff(short), date(2025, 11, 23))
+            self.assertEqual(self.env["itsm.retention"]._itsm_anonymise(short, dry_run=True)["tickets"], 1)
+            self.env["itsm.retention"]._cron_itsm_retention()
+        self.assertFalse(gone.partner_email)
+        self.assertEqual(gone.itsm_anonymised_date, date(2026, 11, 23))
+        self.assertEqual(kept.partner_email, "kept@client-b.example.com")
+        self.assertFalse(kept.itsm_anonymised_date)
+        self.assertFalse(self.old_ticket.partner_email, "the five-year company's old data went too")
