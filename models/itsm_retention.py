@@ -6,13 +6,18 @@ from markupsafe import Markup
 from odoo import api
 from odoo import fields
 from odoo import models
+from odoo.fields import Command
+from odoo.osv import expression
+
+from .itsm_reversibility_export import PACKAGE_MARK
 
 _logger = logging.getLogger(__name__)
 
 BATCH = 1000  # records anonymised per write
 # Ticket fields holding the requester's personal data or free text.
 TICKET_TEXT_FIELDS = ("partner_name", "partner_email", "itsm_requester_phone", "itsm_site", "itsm_equipment")
-TICKET_NOTE_FIELDS = ("itsm_diagnosis", "itsm_actions")
+TICKET_NOTE_FIELDS = ("itsm_diagnosis", "itsm_actions", "notes")
+KINDS = ("tickets", "messages", "attachments", "timesheets", "committees", "packages")
 
 
 class ItsmRetention(models.AbstractModel):
@@ -34,16 +39,27 @@ class ItsmRetention(models.AbstractModel):
     def _itsm_candidates(self, company, cutoff):
         """What is due for anonymisation in ``company``, by kind."""
         env = self.env(su=True)
+        limit = fields.Datetime.to_datetime(cutoff)
         tickets = (
             env["helpdesk.ticket"]
             .with_context(active_test=False)
             .search(
-                [
-                    ("company_id", "=", company.id),
-                    ("closed", "=", True),
-                    ("closed_date", "<", fields.Datetime.to_datetime(cutoff)),
-                    ("itsm_anonymised_date", "=", False),
-                ],
+                expression.AND(
+                    [
+                        [
+                            ("company_id", "=", company.id),
+                            ("closed", "=", True),
+                            ("itsm_anonymised_date", "=", False),
+                        ],
+                        # a ticket closed without a closing date (imported, stage edited) counts from its last move
+                        expression.OR(
+                            [
+                                [("closed_date", "<", limit)],
+                                [("closed_date", "=", False), ("last_stage_update", "<", limit)],
+                            ]
+                        ),
+                    ]
+                ),
                 order="id",
             )
         )
@@ -59,39 +75,53 @@ class ItsmRetention(models.AbstractModel):
             order="id",
         )
         committees = env["itsm.committee"].search(
-            [("company_id", "=", company.id), ("date", "<", cutoff), ("anonymised_date", "=", False)], order="id"
+            [("company_id", "=", company.id), ("date", "<", limit), ("anonymised_date", "=", False)], order="id"
         )
-        return {"tickets": tickets, "timesheets": timesheets, "committees": committees}
+        messages = env["mail.message"].search(
+            [("model", "=", "helpdesk.ticket"), ("res_id", "in", tickets.ids)], order="id"
+        )
+        attachments = env["ir.attachment"].search(
+            [("res_model", "=", "helpdesk.ticket"), ("res_id", "in", tickets.ids)], order="id"
+        )
+        # Reversibility packages of the contracts concerned still hold the data about to go: they are deleted
+        # (the account manager builds a new one when needed).
+        contracts = tickets.itsm_contract_id | timesheets.itsm_contract_id | committees.contract_id
+        packages = env["ir.attachment"].search(
+            [
+                ("res_model", "=", "itsm.contract"),
+                ("res_id", "in", contracts.ids),
+                ("res_field", "=", False),
+                ("name", "like", PACKAGE_MARK),
+            ],
+            order="id",
+        )
+        return {
+            "tickets": tickets,
+            "messages": messages,
+            "attachments": attachments,
+            "timesheets": timesheets,
+            "committees": committees,
+            "packages": packages,
+        }
 
     @api.model
     def _itsm_anonymise(self, companies=None, dry_run=False):
-        """Anonymise what is due in ``companies`` (all of them by default); return the counts by kind."""
-        totals = dict.fromkeys(("tickets", "messages", "attachments", "timesheets", "committees"), 0)
+        """Anonymise what is due in ``companies`` (all of them by default); return the counts by kind.
+
+        ``dry_run``: count only, write nothing (the wizard's preview).
+        """
+        totals = dict.fromkeys(KINDS, 0)
         for company in companies or self.env["res.company"].sudo().search([("id", "!=", False)]):
             cutoff = self._itsm_cutoff(company)
             due = self._itsm_candidates(company, cutoff)
-            messages = (
-                self.env["mail.message"]
-                .sudo()
-                .search([("model", "=", "helpdesk.ticket"), ("res_id", "in", due["tickets"].ids)])
-            )
-            attachments = (
-                self.env["ir.attachment"]
-                .sudo()
-                .search([("res_model", "=", "helpdesk.ticket"), ("res_id", "in", due["tickets"].ids)])
-            )
-            counts = {
-                "tickets": len(due["tickets"]),
-                "messages": len(messages),
-                "attachments": len(attachments),
-                "timesheets": len(due["timesheets"]),
-                "committees": len(due["committees"]),
-            }
+            counts = {kind: len(due[kind]) for kind in KINDS}
             if not dry_run and any(counts.values()):
                 today = fields.Date.context_today(self)
-                self._itsm_anonymise_tickets(due["tickets"], messages, attachments, today)
+                internal = self._itsm_internal_partners()
+                self._itsm_anonymise_tickets(due["tickets"], due["messages"], due["attachments"], internal, today)
                 self._itsm_anonymise_timesheets(due["timesheets"], today)
-                self._itsm_anonymise_committees(due["committees"], today)
+                self._itsm_anonymise_committees(due["committees"], internal, today)
+                due["packages"].unlink()
                 _logger.info(
                     "GDPR retention of %s (data older than %s): anonymised %s",
                     company.name,
@@ -107,7 +137,11 @@ class ItsmRetention(models.AbstractModel):
         return self._itsm_anonymise()
 
     # ------------------------------------------------------------ by kind
-    def _itsm_anonymise_tickets(self, tickets, messages, attachments, today):
+    def _itsm_internal_partners(self):
+        """Partners of the provider's own users: their authorship and follow-ups are not the client's data."""
+        return self.env["res.users"].sudo().with_context(active_test=False).search([("share", "=", False)]).partner_id
+
+    def _itsm_anonymise_tickets(self, tickets, messages, attachments, internal, today):
         env = self.env(su=True)
         description = Markup("<p>%s</p>") % env._("Anonymised on %(date)s (GDPR retention).", date=today)
         for batch in self._itsm_batches(tickets):
@@ -125,17 +159,40 @@ class ItsmRetention(models.AbstractModel):
                 if ticket.partner_id and client and ticket.partner_id != client:
                     values["partner_id"] = client.id
                 ticket.write(values)
+            self._itsm_remove_followers(batch, internal)
+            # the statements froze the ticket's subject
+            statement_lines = env["itsm.statement.line"].search([("timesheet_id.ticket_id", "in", batch.ids)])
+            for line in statement_lines:
+                line.ticket_name = env._("Ticket %(ticket)s (anonymised)", ticket=line.ticket_ref or "")
             batch.flush_recordset()
             batch.invalidate_recordset()
-        internal_authors = env["res.users"].with_context(active_test=False).search([("share", "=", False)]).partner_id
-        for batch in self._itsm_batches(messages):
-            scrubbed = env._("Message anonymised on %(date)s (GDPR retention).", date=today)
-            from_client = batch.filtered(lambda m: m.author_id not in internal_authors)
-            batch.write({"body": Markup("<p>%s</p>") % scrubbed, "email_from": False, "subject": False})
-            from_client.write({"author_id": False})
-            batch.tracking_value_ids.unlink()
-            batch.invalidate_recordset()
+        scrubbed = Markup("<p>%s</p>") % env._("Message anonymised on %(date)s (GDPR retention).", date=today)
+        self._itsm_scrub_messages(messages, internal, scrubbed, all_bodies=True)
         attachments.unlink()
+
+    def _itsm_scrub_messages(self, messages, internal, scrubbed, all_bodies):
+        """Remove the client's people from ``messages``: bodies (all, or the client's), senders, recipients."""
+        env = self.env(su=True)
+        for batch in self._itsm_batches(messages):
+            from_client = batch.filtered(lambda m: m.author_id not in internal)
+            to_scrub = batch if all_bodies else from_client
+            to_scrub.write({"body": scrubbed, "subject": False})
+            # record_name keeps the ticket's subject of the day; email_from the sender's address
+            batch.write({"email_from": False, "record_name": False, "reply_to": False})
+            from_client.write({"author_id": False})
+            for message in batch.filtered(lambda m: m.partner_ids - internal):
+                message.partner_ids = [Command.unlink(partner.id) for partner in message.partner_ids - internal]
+            env["mail.notification"].search(
+                [("mail_message_id", "in", batch.ids), ("res_partner_id", "not in", internal.ids)]
+            ).unlink()
+            env["mail.mail"].search([("mail_message_id", "in", to_scrub.ids)]).unlink()
+            to_scrub.tracking_value_ids.unlink()
+            batch.invalidate_recordset()
+
+    def _itsm_remove_followers(self, records, internal):
+        self.env["mail.followers"].sudo().search(
+            [("res_model", "=", records._name), ("res_id", "in", records.ids), ("partner_id", "not in", internal.ids)]
+        ).unlink()
 
     def _itsm_anonymise_timesheets(self, lines, today):
         env = self.env(su=True)
@@ -156,13 +213,32 @@ class ItsmRetention(models.AbstractModel):
                 )
             batch.invalidate_recordset()
 
-    def _itsm_anonymise_committees(self, committees, today):
-        for committee in committees.sudo():
+    def _itsm_anonymise_committees(self, committees, internal, today):
+        """Attendees, client-side action owners, meeting guests and recipients go; the minutes (decisions) stay."""
+        env = self.env(su=True)
+        committees = committees.with_env(env)
+        scrubbed = Markup("<p>%s</p>") % env._("Message anonymised on %(date)s (GDPR retention).", date=today)
+        for committee in committees:
             count = len(committee.attendee_ids)
-            committee.write({"attendee_ids": [(5, 0, 0)], "anonymised_date": today})
+            committee.with_context(tracking_disable=True).write(
+                {"attendee_ids": [Command.clear()], "anonymised_date": today}
+            )
+            client = committee.partner_id.commercial_partner_id
+            for action in committee.action_ids.filtered(
+                lambda a, client=client: a.owner_partner_id and a.owner_partner_id != client
+            ):
+                action.with_context(tracking_disable=True).owner_partner_id = client
+            event = committee.calendar_event_id
+            guests = event.partner_ids - internal
+            if guests:
+                event.with_context(no_mail_to_attendees=True, dont_notify=True).partner_ids = [
+                    Command.unlink(partner.id) for partner in guests
+                ]
+            self._itsm_remove_followers(committee, internal)
+            self._itsm_scrub_messages(committee.message_ids, internal, scrubbed, all_bodies=False)
             if count:
                 committee.message_post(
-                    body=self.env._(
+                    body=env._(
                         "%(count)s attendee(s) removed from the committee on %(date)s (GDPR retention).",
                         count=count,
                         date=today,

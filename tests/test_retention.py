@@ -1,8 +1,11 @@
 import base64
+import os
+import zipfile
 from datetime import date
 from datetime import datetime
 
 from freezegun import freeze_time
+from markupsafe import Markup
 
 from odoo.exceptions import AccessError
 from odoo.exceptions import ValidationError
@@ -81,6 +84,70 @@ class TestRetention(ItsmInterventionCase):
                 "attendee_ids": [(6, 0, [cls.bob.id])],
             }
         )
+        # Bob follows his ticket and was written to; an internal note names him
+        cls.old_ticket.message_subscribe(partner_ids=cls.bob.ids)
+        with freeze_time("2020-03-02 11:00:00"):
+            cls.old_ticket.message_post(
+                body=Markup("<p>Dear Bob, your laptop is fixed.</p>"),
+                partner_ids=cls.bob.ids,
+                message_type="comment",
+                subtype_xmlid="mail.mt_comment",
+            )
+        cls.old_ticket.notes = "<p>Bob's wife called about the photos</p>"
+        # the March 2020 statement froze Bob's intervention
+        with freeze_time("2020-04-01 06:00:00"):
+            cls.old_statement = cls.env["itsm.statement"].create(
+                {
+                    "contract_id": cls.old_contract.id,
+                    "period_start": date(2020, 3, 1),
+                    "period_end": date(2020, 3, 31),
+                }
+            )
+            cls.old_statement.action_issue()
+        # Bob owns an action of the committee and was invited to its meeting
+        cls.old_committee.write(
+            {
+                "user_id": cls.account_manager.id,
+                "action_ids": [(0, 0, {"name": "Buy Bob a new laptop", "owner_partner_id": cls.bob.id})],
+            }
+        )
+        cls.old_committee.action_schedule_meeting()
+        cls.old_committee.message_post(
+            body=Markup("<p>Minutes sent</p>"), partner_ids=cls.bob.ids, message_type="comment"
+        )
+        # closed without a closing date (imported): counts from its last stage change
+        with freeze_time("2020-05-04 08:00:00"):
+            cls.undated_ticket = cls.env["helpdesk.ticket"].create(
+                {
+                    "name": "Carla's printer",
+                    "description": "<p>Carla Personne</p>",
+                    "partner_id": cls.client_b.id,
+                    "partner_email": "carla@client-b.example.com",
+                    "team_id": cls.team.id,
+                    "stage_id": cls.done_stage.id,
+                }
+            )
+        cls.undated_ticket.closed_date = False
+        # still open after six years: its requester stays
+        with freeze_time("2020-05-04 08:00:00"):
+            cls.open_ticket = cls.env["helpdesk.ticket"].create(
+                {
+                    "name": "Dan's long-running migration",
+                    "description": "<p>Dan Personne</p>",
+                    "partner_id": cls.client_b.id,
+                    "partner_email": "dan@client-b.example.com",
+                    "team_id": cls.team.id,
+                }
+            )
+        # a reversibility package built before the run: it holds Bob's data
+        cls.old_package = cls.env["ir.attachment"].create(
+            {
+                "name": f"{cls.old_contract.name.replace('/', '-')}-reversibility-20261101.zip",
+                "raw": b"Bob Personne",
+                "res_model": "itsm.contract",
+                "res_id": cls.old_contract.id,
+            }
+        )
         # recent support of client A: never touched
         cls.recent_line = cls._log_class(datetime(2026, 11, 9, 10, 0), 2.0, "Reset Alice's password")
         cls.recent_ticket = cls.ticket
@@ -107,9 +174,17 @@ class TestRetention(ItsmInterventionCase):
         balance = self.old_contract.balance_hours
         self.assertEqual(self.old_line.itsm_credit_hours, 1.25)
         self.assertEqual(self._ledger_sum(self.old_contract), 210.0 - 1.25)
+        self.assertEqual(self.old_committee.calendar_event_id.partner_ids, self.bob | self.account_manager.partner_id)
         counts = self._run()
         self.assertEqual(
-            (counts["tickets"], counts["timesheets"], counts["committees"], counts["attachments"]), (1, 1, 1, 1)
+            (
+                counts["tickets"],
+                counts["timesheets"],
+                counts["committees"],
+                counts["attachments"],
+                counts["packages"],
+            ),
+            (2, 1, 1, 1, 1),
         )
         self.assertGreaterEqual(counts["messages"], 1)
         ticket = self.old_ticket
@@ -122,10 +197,23 @@ class TestRetention(ItsmInterventionCase):
         self.assertNotIn("Lilas", str(ticket.description))
         self.assertEqual(ticket.partner_id, self.client_b, "the person goes, the client company stays")
         self.assertEqual(ticket.itsm_anonymised_date, date(2026, 11, 23))
+        self.assertFalse(ticket.notes)
+        self.assertNotIn(self.bob, ticket.message_partner_ids, "Bob no longer follows the ticket")
         for message in ticket.message_ids:
             self.assertNotIn("+33 6", str(message.body))
+            self.assertNotIn("Bob", str(message.body))
+            self.assertNotIn("Bob", message.record_name or "")
             self.assertNotEqual(message.author_id, self.bob)
+            self.assertNotIn(self.bob, message.partner_ids)
             self.assertFalse(message.email_from)
+        self.assertFalse(self.env["mail.notification"].search([("res_partner_id", "=", self.bob.id)]))
+        self.assertFalse(self.old_package.exists(), "the stale reversibility package is deleted")
+        # the undated closed ticket went too, the open one stays
+        self.assertFalse(self.undated_ticket.partner_email)
+        self.assertNotIn("Carla", str(self.undated_ticket.description))
+        self.assertEqual(self.open_ticket.partner_email, "dan@client-b.example.com")
+        self.assertIn("Dan", self.open_ticket.name)
+        self.assertFalse(self.open_ticket.itsm_anonymised_date)
         self.assertFalse(
             self.env["ir.attachment"].search([("res_model", "=", "helpdesk.ticket"), ("res_id", "=", ticket.id)])
         )
@@ -139,8 +227,27 @@ class TestRetention(ItsmInterventionCase):
         self.assertNotIn("Bob", move.name)
         self.assertEqual(self.old_contract.balance_hours, balance)
         self.assertEqual(self._ledger_sum(self.old_contract), 210.0 - 1.25)
-        self.assertFalse(self.old_committee.attendee_ids)
-        self.assertEqual(self.old_committee.anonymised_date, date(2026, 11, 23))
+        # the issued statement keeps its figures and its technician, loses the description and the subject
+        statement_line = self.old_statement.line_ids
+        self.assertEqual(len(statement_line), 1)
+        self.assertEqual(statement_line.description, "Intervention (anonymised)")
+        self.assertNotIn("Bob", statement_line.ticket_name)
+        self.assertEqual(
+            (statement_line.raw_hours, statement_line.counted_hours, statement_line.credit_hours), (1.1, 1.25, 1.25)
+        )
+        self.assertEqual(statement_line.technician, "Théo Technician")
+        self.assertEqual(statement_line.date, date(2020, 3, 2))
+        self.assertEqual(self.old_statement.state, "issued")
+        committee = self.old_committee
+        self.assertFalse(committee.attendee_ids)
+        self.assertEqual(committee.anonymised_date, date(2026, 11, 23))
+        self.assertEqual(committee.action_ids.owner_partner_id, self.client_b, "the client owns the action")
+        self.assertEqual(committee.action_ids.name, "Buy Bob a new laptop", "decisions are kept")
+        self.assertNotIn(self.bob, committee.calendar_event_id.partner_ids)
+        self.assertEqual(committee.calendar_event_id.partner_ids, self.account_manager.partner_id, "staff stay invited")
+        self.assertNotIn(self.bob, committee.message_partner_ids)
+        self.assertNotIn(self.bob, committee.message_ids.partner_ids)
+        self.assertIn("1 attendee(s) removed", committee.message_ids[0].body)
         # client A's recent support is untouched
         self.assertEqual(self.recent_line.name, "Reset Alice's password")
         self.assertEqual(self.recent_ticket.partner_email, "alice@client-a.example.com")
@@ -152,8 +259,11 @@ class TestRetention(ItsmInterventionCase):
 
     def test_dry_run_counts_and_changes_nothing(self):
         counts = self._run(dry_run=True)
-        self.assertEqual((counts["tickets"], counts["timesheets"], counts["committees"]), (1, 1, 1))
+        self.assertEqual((counts["tickets"], counts["timesheets"], counts["committees"]), (2, 1, 1))
+        self.assertEqual(counts["packages"], 1)
         self.assertEqual(self.old_ticket.partner_email, "bob@client-b.example.com")
+        self.assertIn("Bob", self.old_statement.line_ids.description)
+        self.assertTrue(self.old_package.exists())
         self.assertIn("Bob", self.old_line.name)
         self.assertEqual(self.old_committee.attendee_ids, self.bob)
 
@@ -176,11 +286,14 @@ class TestRetention(ItsmInterventionCase):
             )
             wizard = self.env["itsm.retention.wizard"].with_user(manager).create({})
             self.assertEqual(wizard.cutoff_date, date(2021, 11, 23))
-            self.assertEqual((wizard.ticket_count, wizard.timesheet_count, wizard.committee_count), (1, 1, 1))
+            self.assertEqual(
+                (wizard.ticket_count, wizard.timesheet_count, wizard.committee_count, wizard.package_count),
+                (2, 1, 1, 1),
+            )
             self.assertEqual(self.old_ticket.partner_email, "bob@client-b.example.com", "a preview changes nothing")
             wizard.action_anonymise()
         self.assertEqual(wizard.state, "done")
-        self.assertIn("1 closed ticket(s)", wizard.done_summary)
+        self.assertIn("2 closed ticket(s)", wizard.done_summary)
         self.assertFalse(self.old_ticket.partner_email)
 
     def test_scheduled_action(self):
@@ -189,3 +302,55 @@ class TestRetention(ItsmInterventionCase):
         with freeze_time(TODAY):
             cron.method_direct_trigger()
         self.assertFalse(self.old_ticket.partner_email)
+
+    def test_reversibility_package_after_retention(self):
+        """A package built after the retention run holds the figures, none of the personal data."""
+        personal = ("Bob", "bob@", "+33 6", "Lilas", "photos", "Carla")
+        Export = self.env["itsm.reversibility.export"].with_context(itsm_reversibility_no_pdf=True)
+
+        def package_text():
+            path, _counts = Export._itsm_build(self.old_contract)
+            try:
+                with zipfile.ZipFile(path) as archive:
+                    return "\n".join(archive.read(name).decode("utf-8", "replace") for name in archive.namelist())
+            finally:
+                os.unlink(path)
+
+        before = package_text()
+        self.assertIn("Bob", before, "the check has teeth: the data is there before the run")
+        self._run()
+        after = package_text()
+        for needle in personal:
+            self.assertNotIn(needle, after)
+        # the hours are still handed back
+        self.assertIn("-1.25", after)
+        self.assertIn("Intervention (anonymised)", after)
+
+    def test_each_company_its_own_period(self):
+        """A provider company keeping one year next to one keeping five: each cut-off applies to its own data."""
+        short = self.env["res.company"].create({"name": "Provider Two", "itsm_retention_years": 1})
+
+        def closed_ticket(company, email):
+            with freeze_time("2024-06-03 08:00:00"):
+                return self.env["helpdesk.ticket"].create(
+                    {
+                        "name": f"Request of {email}",
+                        "description": f"<p>{email}</p>",
+                        "partner_id": self.client_b.id,
+                        "partner_email": email,
+                        "company_id": company.id,
+                        "stage_id": self.done_stage.id,
+                    }
+                )
+
+        kept = closed_ticket(self.env.company, "kept@client-b.example.com")  # 2024: within five years
+        gone = closed_ticket(short, "gone@client-b.example.com")  # 2024: past one year
+        with freeze_time(TODAY):
+            self.assertEqual(self.env["itsm.retention"]._itsm_cutoff(short), date(2025, 11, 23))
+            self.assertEqual(self.env["itsm.retention"]._itsm_anonymise(short, dry_run=True)["tickets"], 1)
+            self.env["itsm.retention"]._cron_itsm_retention()
+        self.assertFalse(gone.partner_email)
+        self.assertEqual(gone.itsm_anonymised_date, date(2026, 11, 23))
+        self.assertEqual(kept.partner_email, "kept@client-b.example.com")
+        self.assertFalse(kept.itsm_anonymised_date)
+        self.assertFalse(self.old_ticket.partner_email, "the five-year company's old data went too")

@@ -18,6 +18,11 @@ class ItsmRetentionWizard(models.TransientModel):
     attachment_count = fields.Integer(string="Ticket attachments (deleted)", compute="_compute_counts")
     timesheet_count = fields.Integer(string="Intervention descriptions", compute="_compute_counts")
     committee_count = fields.Integer(string="Committee attendee lists", compute="_compute_counts")
+    package_count = fields.Integer(
+        string="Reversibility packages (deleted)",
+        compute="_compute_counts",
+        help="Packages already built for the contracts concerned hold the data about to be anonymised.",
+    )
     done_summary = fields.Text(string="Result", readonly=True)
 
     @api.depends("company_id", "company_id.itsm_retention_years", "state")
@@ -32,6 +37,7 @@ class ItsmRetentionWizard(models.TransientModel):
             wizard.attachment_count = counts["attachments"]
             wizard.timesheet_count = counts["timesheets"]
             wizard.committee_count = counts["committees"]
+            wizard.package_count = counts["packages"]
 
     def action_anonymise(self):
         self.ensure_one()
@@ -41,7 +47,8 @@ class ItsmRetentionWizard(models.TransientModel):
                 "state": "done",
                 "done_summary": self.env._(
                     "Anonymised: %(tickets)s closed ticket(s), %(messages)s message(s), %(attachments)s attachment(s) "
-                    "deleted, %(timesheets)s intervention description(s), %(committees)s committee attendee list(s).",
+                    "deleted, %(timesheets)s intervention description(s), %(committees)s committee attendee list(s), "
+                    "%(packages)s reversibility package(s) deleted.",
                     **counts,
                 ),
             }
