@@ -9,8 +9,6 @@ from odoo import models
 from odoo.fields import Command
 from odoo.osv import expression
 
-from .itsm_reversibility_export import PACKAGE_MARK
-
 _logger = logging.getLogger(__name__)
 
 BATCH = 1000  # records anonymised per write
@@ -86,15 +84,7 @@ class ItsmRetention(models.AbstractModel):
         # Reversibility packages of the contracts concerned still hold the data about to go: they are deleted
         # (the account manager builds a new one when needed).
         contracts = tickets.itsm_contract_id | timesheets.itsm_contract_id | committees.contract_id
-        packages = env["ir.attachment"].search(
-            [
-                ("res_model", "=", "itsm.contract"),
-                ("res_id", "in", contracts.ids),
-                ("res_field", "=", False),
-                ("name", "like", PACKAGE_MARK),
-            ],
-            order="id",
-        )
+        packages = env["itsm.reversibility.export"]._itsm_packages(contracts)
         return {
             "tickets": tickets,
             "messages": messages,

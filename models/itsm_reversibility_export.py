@@ -122,18 +122,7 @@ class ItsmReversibilityExport(models.AbstractModel):
                 "itsm_service_contract.action_report_itsm_committee",
             )
             # procedures and escalation instructions attached to the contract
-            packages = (
-                env["ir.attachment"]
-                .search(
-                    [
-                        ("res_model", "=", "itsm.contract"),
-                        ("res_id", "=", contract.id),
-                        ("res_field", "=", False),
-                        ("name", "like", PACKAGE_MARK),
-                    ],
-                )
-                .filtered(lambda attachment: PACKAGE_NAME.search(attachment.name or ""))
-            )
+            packages = self._itsm_packages(contract)
             documents = env["ir.attachment"].search(
                 [
                     ("res_model", "=", "itsm.contract"),
@@ -157,6 +146,27 @@ class ItsmReversibilityExport(models.AbstractModel):
     def _itsm_row(self, record, columns):
         values = record.read(columns)[0]
         return [_plain(values[column]) for column in columns]
+
+    @api.model
+    def _itsm_packages(self, contracts):
+        """The packages built by the contract button for ``contracts`` (recognised by their exact file name).
+
+        They are left out of the next package and deleted by the GDPR retention with the data they hold.
+        """
+        return (
+            self.env["ir.attachment"]
+            .sudo()
+            .search(
+                [
+                    ("res_model", "=", "itsm.contract"),
+                    ("res_id", "in", contracts.ids),
+                    ("res_field", "=", False),
+                    ("name", "like", PACKAGE_MARK),
+                ],
+                order="id",
+            )
+            .filtered(lambda attachment: PACKAGE_NAME.search(attachment.name or ""))
+        )
 
     def _itsm_batch_size(self):
         return self.env.context.get("itsm_reversibility_batch") or BATCH

@@ -148,6 +148,15 @@ class TestRetention(ItsmInterventionCase):
                 "res_id": cls.old_contract.id,
             }
         )
+        # a client document whose name merely mentions reversibility: not a package, kept
+        cls.client_plan = cls.env["ir.attachment"].create(
+            {
+                "name": "Plan-reversibility-2027.odt",
+                "raw": b"Handover plan",
+                "res_model": "itsm.contract",
+                "res_id": cls.old_contract.id,
+            }
+        )
         # recent support of client A: never touched
         cls.recent_line = cls._log_class(datetime(2026, 11, 9, 10, 0), 2.0, "Reset Alice's password")
         cls.recent_ticket = cls.ticket
@@ -208,6 +217,7 @@ class TestRetention(ItsmInterventionCase):
             self.assertFalse(message.email_from)
         self.assertFalse(self.env["mail.notification"].search([("res_partner_id", "=", self.bob.id)]))
         self.assertFalse(self.old_package.exists(), "the stale reversibility package is deleted")
+        self.assertTrue(self.client_plan.exists(), "a client document is not taken for a package")
         # the undated closed ticket went too, the open one stays
         self.assertFalse(self.undated_ticket.partner_email)
         self.assertNotIn("Carla", str(self.undated_ticket.description))
