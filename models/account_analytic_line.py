@@ -339,10 +339,12 @@ class AccountAnalyticLine(models.Model):
         if not deltas:
             return Move
         contracts = self.env["itsm.contract"].union(*deltas.keys()).sudo()
-        contracts._lock_for_update()
-        for contract, delta in deltas.items():
-            if float_compare(delta, 0.0, precision_digits=2) < 0:
-                contract.sudo()._check_can_consume(-delta, is_project=project_only[contract])
+        # Checked against the balance of this transaction's snapshot, then guaranteed by posting: the moves
+        # add their hours to the contract row in one UPDATE, which locks it and fails (Odoo replays the
+        # request) if another draw changed it meanwhile (see itsm.contract._itsm_add_to_figures).
+        drawing = {contract: -delta for contract, delta in deltas.items() if float_compare(delta, 0.0, 2) < 0}
+        for contract, hours in drawing.items():
+            contract.sudo()._check_can_consume(hours, is_project=project_only[contract])
         for line, move, contract, hours in to_update:
             if contract and hours > 0:
                 move.sudo().with_context(itsm_ledger_post=True).write(
@@ -366,6 +368,9 @@ class AccountAnalyticLine(models.Model):
                     for line in to_create
                 ]
             )
+        # The balance now in the row: what the check saw unless the database says otherwise.
+        for contract in drawing:
+            contract.sudo()._check_can_consume(0.0, is_project=project_only[contract])
         if to_update:
             contracts._notify_low_balance()
         return created
@@ -378,10 +383,13 @@ class AccountAnalyticLine(models.Model):
     # ------------------------------------------------------------ CRUD
     @api.model_create_multi
     def create(self, vals_list):
-        if not self.env.user.has_group("itsm_service_contract.group_itsm_account_manager"):
+        if (
+            not self.env.su
+            and any("itsm_is_urgent" in vals for vals in vals_list)
+            and not self.env.user.has_group("itsm_service_contract.group_itsm_account_manager")
+        ):
             for vals in vals_list:
-                if "itsm_is_urgent" in vals and not self.env.su:
-                    vals.pop("itsm_is_urgent")
+                vals.pop("itsm_is_urgent", None)
         lines = super().create(vals_list)
         itsm_lines = lines.filtered("itsm_contract_id")
         if itsm_lines:

@@ -1,5 +1,6 @@
 import logging
 import os
+from collections import defaultdict
 from datetime import timedelta
 
 from dateutil.relativedelta import relativedelta
@@ -11,6 +12,7 @@ from odoo.exceptions import AccessError
 from odoo.exceptions import UserError
 from odoo.exceptions import ValidationError
 from odoo.tools import float_compare
+from odoo.tools import float_is_zero
 from odoo.tools import float_round
 
 from ..rules import add_months
@@ -22,6 +24,15 @@ _logger = logging.getLogger(__name__)
 HOURS_DIGITS = 2
 # Moves that buy credit: they restart the validity of the contract.
 CREDIT_MOVE_TYPES = ("purchase", "recharge")
+# Stored figures the ledger keeps up to date (itsm.contract._itsm_add_to_figures)
+FIGURE_FIELDS = ["credit_hours", "consumed_hours", "expired_hours", "adjusted_hours", "balance_hours"]
+# One statement whatever the move types: adding 0 to a figure leaves it as it is.
+INCREMENT_FIGURES = (
+    "UPDATE itsm_contract SET "
+    + ", ".join(f"{name} = ROUND(COALESCE({name}, 0) + %({name})s, {HOURS_DIGITS})" for name in FIGURE_FIELDS)
+    + " WHERE id = %(id)s RETURNING "
+    + ", ".join(FIGURE_FIELDS)
+)
 
 
 class ItsmContract(models.Model):
@@ -98,8 +109,8 @@ class ItsmContract(models.Model):
     )
     last_credit_date = fields.Date(
         string="Last purchase or recharge",
-        compute="_compute_credit_figures",
-        store=True,
+        readonly=True,
+        copy=False,
         help="Date of the last purchase or recharge that still stands (cancelled recharges do not count).",
     )
     date_end = fields.Date(
@@ -118,36 +129,36 @@ class ItsmContract(models.Model):
     )
     credit_hours = fields.Float(
         string="Hours bought",
-        compute="_compute_credit_figures",
-        store=True,
+        readonly=True,
+        copy=False,
         digits=(16, HOURS_DIGITS),
         help="All hours bought by purchases and recharges, less cancelled ones.",
     )
     consumed_hours = fields.Float(
         string="Hours consumed",
-        compute="_compute_credit_figures",
-        store=True,
+        readonly=True,
+        copy=False,
         digits=(16, HOURS_DIGITS),
         help="Hours drawn by interventions (a positive figure).",
     )
     expired_hours = fields.Float(
         string="Hours expired",
-        compute="_compute_credit_figures",
-        store=True,
+        readonly=True,
+        copy=False,
         digits=(16, HOURS_DIGITS),
         help="Hours lost at the end of the grace period.",
     )
     adjusted_hours = fields.Float(
         string="Hours adjusted",
-        compute="_compute_credit_figures",
-        store=True,
+        readonly=True,
+        copy=False,
         digits=(16, HOURS_DIGITS),
         help="Signed sum of the manual adjustments.",
     )
     balance_hours = fields.Float(
         string="Balance",
-        compute="_compute_credit_figures",
-        store=True,
+        readonly=True,
+        copy=False,
         digits=(16, HOURS_DIGITS),
         # Not tracked: the ledger is its history, move by move with the reason; tracking it would post a
         # chatter message per intervention.
@@ -289,8 +300,8 @@ class ItsmContract(models.Model):
     sale_order_count = fields.Integer(compute="_compute_sale_order_count", string="Quotations and orders")
     amendment_count = fields.Integer(
         string="Amendments",
-        compute="_compute_credit_figures",
-        store=True,
+        readonly=True,
+        copy=False,
         help="Number of recharges (amendments) still standing.",
     )
     package_product_id = fields.Many2one(
@@ -307,50 +318,106 @@ class ItsmContract(models.Model):
     ]
 
     # ------------------------------------------------------------ compute
-    @api.depends(
-        "credit_move_ids.hours", "credit_move_ids.move_type", "credit_move_ids.date", "credit_move_ids.reversal_move_id"
-    )
-    def _compute_credit_figures(self):
-        """Sum the ledger in SQL: a constant number of queries whatever its length."""
-        sums = {}
+    # ------------------------------------------------------------ ledger figures
+    @api.model
+    def _itsm_figures(self, sums):
+        """The credit figures of a ledger from its sums of hours by move type.
+
+        The figures are linear in the sums: the ledger keeps them up to date by adding those of the moves it
+        posts (``_itsm_add_to_figures``), and recomputes them from the whole ledger with the same rule
+        (``_itsm_recompute_credit_figures``).
+        """
+        bought = sums.get("purchase", 0.0) + sums.get("recharge", 0.0)
+        consumed = -sums.get("consumption", 0.0)
+        expired = -sums.get("expiry", 0.0)
+        adjusted = sums.get("adjustment", 0.0)
+        return {
+            "credit_hours": bought,
+            "consumed_hours": consumed,
+            "expired_hours": expired,
+            "adjusted_hours": adjusted,
+            "balance_hours": bought - consumed - expired + adjusted,
+        }
+
+    @api.model
+    def _itsm_add_to_figures(self, entries):
+        """Add ledger entries ``(contract, move type, signed hours)`` to their contracts' stored figures.
+
+        Called by ``itsm.credit.move`` for every move posted, changed or deleted. The hours are added in
+        the row, ``SET balance_hours = balance_hours + delta``, not summed again from the whole ledger: one
+        UPDATE per contract whatever the ledger's length. This is SQL on purpose: the ORM has no atomic
+        increment, and the UPDATE is also the draw's lock. It takes the row lock (``NO KEY UPDATE``, which
+        lets the foreign keys of concurrent inserts in) and, under Odoo's REPEATABLE READ, fails when
+        another transaction changed the row since this one's snapshot: Odoo then replays the request, so
+        the balance a draw was checked against is the one it changes. Contracts are updated in id order
+        (no deadlock between batches spanning several contracts). The new figures come back with
+        ``RETURNING`` into the cache. Purchases and recharges also move the validity dates and the
+        amendment count: their contracts are recomputed from the whole ledger instead (rare).
+        """
+        sums = defaultdict(lambda: defaultdict(float))
+        whole = self.browse()
+        for contract, move_type, hours in entries:
+            sums[contract.id][move_type] += hours
+            if move_type in CREDIT_MOVE_TYPES:
+                whole |= contract
+        increments = {}
+        for contract_id, by_type in sums.items():
+            if contract_id in whole.ids:
+                continue
+            delta = {name: float_round(hours, HOURS_DIGITS) for name, hours in self._itsm_figures(by_type).items()}
+            if any(not float_is_zero(hours, precision_digits=HOURS_DIGITS) for hours in delta.values()):
+                increments[contract_id] = delta
+        if increments:
+            # pending ORM writes of the figures (a recompute) must reach the row before it is incremented
+            self.flush_model(FIGURE_FIELDS)
+        for contract_id in sorted(increments):
+            delta = increments[contract_id]
+            self.env.cr.execute(INCREMENT_FIGURES, {**delta, "id": contract_id})
+            row = self.env.cr.dictfetchone()
+            contract = self.browse(contract_id)
+            contract.modified(FIGURE_FIELDS)
+            for name in FIGURE_FIELDS:
+                field = self._fields[name]
+                self.env.cache.set(contract, field, field.convert_to_cache(float(row[name]), contract))
+        whole._itsm_recompute_credit_figures()
+
+    def _itsm_recompute_credit_figures(self):
+        """Recompute the stored figures from the whole ledger, in SQL: a constant number of queries whatever
+        its length (the ledger may hold 100 000 moves)."""
+        contracts = self.filtered("id").sudo()
+        if not contracts:
+            return
+        sums = defaultdict(dict)
         last_dates = {}
         amendments = {}
-        contracts = self.filtered("id")
-        if contracts:
-            Move = self.env["itsm.credit.move"]
-            Move.flush_model(["contract_id", "move_type", "hours", "date", "reversal_move_id"])
-            # One aggregate query for every figure: the ledger may hold 100 000 moves.
-            self.env.cr.execute(
-                """
-                SELECT contract_id, move_type, SUM(hours),
-                       MAX(date) FILTER (WHERE hours > 0 AND reversal_move_id IS NULL),
-                       COUNT(*) FILTER (WHERE hours > 0 AND reversal_move_id IS NULL)
-                  FROM itsm_credit_move
-                 WHERE contract_id IN %s
-              GROUP BY contract_id, move_type
-                """,
-                [tuple(contracts.ids)],
+        Move = self.env["itsm.credit.move"]
+        Move.flush_model(["contract_id", "move_type", "hours", "date", "reversal_move_id"])
+        self.env.cr.execute(
+            """
+            SELECT contract_id, move_type, SUM(hours),
+                   MAX(date) FILTER (WHERE hours > 0 AND reversal_move_id IS NULL),
+                   COUNT(*) FILTER (WHERE hours > 0 AND reversal_move_id IS NULL)
+              FROM itsm_credit_move
+             WHERE contract_id IN %s
+          GROUP BY contract_id, move_type
+            """,
+            [tuple(contracts.ids)],
+        )
+        for contract_id, move_type, hours, last_date, standing in self.env.cr.fetchall():
+            sums[contract_id][move_type] = hours or 0.0
+            if move_type in CREDIT_MOVE_TYPES and last_date:
+                previous = last_dates.get(contract_id)
+                last_dates[contract_id] = max(previous, last_date) if previous else last_date
+            if move_type == "recharge":
+                amendments[contract_id] = standing
+        for contract in contracts:
+            values = {
+                name: float_round(hours, HOURS_DIGITS) for name, hours in self._itsm_figures(sums[contract.id]).items()
+            }
+            values.update(
+                last_credit_date=last_dates.get(contract.id, False), amendment_count=amendments.get(contract.id, 0)
             )
-            for contract_id, move_type, hours, last_date, standing in self.env.cr.fetchall():
-                sums[contract_id, move_type] = hours or 0.0
-                if move_type in CREDIT_MOVE_TYPES and last_date:
-                    previous = last_dates.get(contract_id)
-                    last_dates[contract_id] = max(previous, last_date) if previous else last_date
-                if move_type == "recharge":
-                    amendments[contract_id] = standing
-        for contract in self:
-            key = contract.id
-            bought = sums.get((key, "purchase"), 0.0) + sums.get((key, "recharge"), 0.0)
-            consumed = -sums.get((key, "consumption"), 0.0)
-            expired = -sums.get((key, "expiry"), 0.0)
-            adjusted = sums.get((key, "adjustment"), 0.0)
-            contract.credit_hours = float_round(bought, HOURS_DIGITS)
-            contract.consumed_hours = float_round(consumed, HOURS_DIGITS)
-            contract.expired_hours = float_round(expired, HOURS_DIGITS)
-            contract.adjusted_hours = float_round(adjusted, HOURS_DIGITS)
-            contract.balance_hours = float_round(bought - consumed - expired + adjusted, HOURS_DIGITS)
-            contract.last_credit_date = last_dates.get(key, False)
-            contract.amendment_count = amendments.get(key, 0)
+            contract.with_context(tracking_disable=True).write(values)
 
     @api.depends("date_start", "last_credit_date", "validity_months", "grace_months")
     def _compute_dates(self):
@@ -615,17 +682,20 @@ class ItsmContract(models.Model):
 
     # ------------------------------------------------------------ ledger
     def _lock_for_update(self):
-        """Serialize every change of balance on these contracts.
+        """Lock these contracts' rows before reading a balance that decides what to post.
 
-        The row lock is held until the transaction ends, so two technicians
-        drawing on the same contract at once check and post one after the
-        other. The second one waits; when the first commits, having rewritten
-        the stored balance of the row, PostgreSQL refuses the second one's
-        stale REPEATABLE READ snapshot (serialization failure) and Odoo
-        replays it from the start: the balance it checks is the one it
-        changes. So what this transaction already read of the contract stays
-        valid once the lock is granted: the balance and state need not be
-        read again.
+        Used where the balance read decides the move itself (expiry posts the
+        remaining balance, a cancelled order takes back hours only if they
+        are still there, an adjustment by hand). An intervention's draw needs
+        no separate lock: the UPDATE that adds its hours to the row
+        (``_itsm_add_to_figures``) takes the same lock.
+
+        The row lock is held until the transaction ends. A second transaction
+        waits; when the first commits, having rewritten the row, PostgreSQL
+        refuses the second one's stale REPEATABLE READ snapshot (serialization
+        failure) and Odoo replays it from the start: the balance it checks is
+        the one it changes. So what this transaction already read of the
+        contract stays valid once the lock is granted.
 
         ``FOR NO KEY UPDATE``, not ``FOR UPDATE``: inserting an intervention
         or a move takes a ``KEY SHARE`` lock on the contract row (foreign
@@ -644,8 +714,10 @@ class ItsmContract(models.Model):
         contracts = self.browse({vals["contract_id"] for vals in vals_list}).sudo()
         related = {c.id: {"company_id": c.company_id.id, "partner_id": c.partner_id.id} for c in contracts}
         # The related values go in the INSERT: no UPDATE per batch afterwards.
-        lines = self.env["sale.order.line"].browse({vals.get("sale_order_line_id") for vals in vals_list} - {None})
-        orders = {line.id: line.order_id.id for line in lines.sudo()}
+        lines = self.env["sale.order.line"].browse(
+            {vals.get("sale_order_line_id") for vals in vals_list} - {None, False}
+        )
+        orders = {line.id: line.order_id.id for line in lines.sudo()} if lines else {}
         vals_list = [
             {**related[vals["contract_id"]], "sale_order_id": orders.get(vals.get("sale_order_line_id"), False), **vals}
             for vals in vals_list

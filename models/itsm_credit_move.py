@@ -7,6 +7,8 @@ from odoo.exceptions import ValidationError
 from odoo.tools import float_is_zero
 
 # Fields that define what a move did to the balance: never rewritten in place.
+# Fields the contract's stored figures are computed from (see itsm.contract._itsm_add_to_figures).
+FIGURE_SOURCE_FIELDS = {"contract_id", "move_type", "hours", "date", "reversal_move_id"}
 LEDGER_FIELDS = {"contract_id", "date", "move_type", "hours", "sale_order_line_id", "timesheet_id", "reversed_move_id"}
 
 
@@ -16,7 +18,8 @@ class ItsmCreditMove(models.Model):
     _order = "date desc, id desc"
     _check_company_auto = True
 
-    contract_id = fields.Many2one("itsm.contract", required=True, index=True, ondelete="restrict", check_company=True)
+    # No check_company: the move's company is its contract's (related field), a check could never fail.
+    contract_id = fields.Many2one("itsm.contract", required=True, index=True, ondelete="restrict")
     company_id = fields.Many2one(related="contract_id.company_id", store=True, index=True)
     partner_id = fields.Many2one(related="contract_id.partner_id", string="Client", store=True, index=True)
     date = fields.Date(required=True, default=fields.Date.context_today, index=True)
@@ -63,7 +66,6 @@ class ItsmCreditMove(models.Model):
     @api.constrains("move_type", "hours", "reason", "reversed_move_id")
     def _check_sign(self):
         for move in self:
-            label = dict(move._fields["move_type"]._description_selection(self.env))[move.move_type]
             if move.move_type == "adjustment":
                 if float_is_zero(move.hours, precision_digits=2):
                     raise ValidationError(self.env._("An adjustment of zero hours changes nothing."))
@@ -83,7 +85,7 @@ class ItsmCreditMove(models.Model):
                 raise ValidationError(
                     self.env._(
                         "A %(type)s move must add hours (got %(hours).2f h on %(contract)s).",
-                        type=label,
+                        type=move._itsm_type_label(),
                         hours=move.hours,
                         contract=move.contract_id.name,
                     )
@@ -92,11 +94,15 @@ class ItsmCreditMove(models.Model):
                 raise ValidationError(
                     self.env._(
                         "A %(type)s move must draw hours (got %(hours).2f h on %(contract)s).",
-                        type=label,
+                        type=move._itsm_type_label(),
                         hours=move.hours,
                         contract=move.contract_id.name,
                     )
                 )
+
+    def _itsm_type_label(self):
+        self.ensure_one()
+        return dict(self._fields["move_type"]._description_selection(self.env))[self.move_type]
 
     @api.model_create_multi
     def create(self, vals_list):
@@ -121,6 +127,7 @@ class ItsmCreditMove(models.Model):
                     )
             contracts._lock_for_update()
         moves = super().create(vals_list)
+        self.env["itsm.contract"]._itsm_add_to_figures(moves._itsm_figure_entries())
         if not internal:
             moves.contract_id._notify_low_balance()
         return moves
@@ -128,7 +135,22 @@ class ItsmCreditMove(models.Model):
     def write(self, vals):
         if LEDGER_FIELDS.intersection(vals) and not self.env.context.get("itsm_ledger_post"):
             raise UserError(self.env._("A ledger move is never rewritten: post an adjustment or a reversal instead."))
-        return super().write(vals)
+        if not FIGURE_SOURCE_FIELDS.intersection(vals):
+            return super().write(vals)
+        before = self._itsm_figure_entries(sign=-1)
+        result = super().write(vals)
+        self.env["itsm.contract"]._itsm_add_to_figures(before + self._itsm_figure_entries())
+        return result
+
+    def unlink(self):
+        entries = self._itsm_figure_entries(sign=-1)
+        result = super().unlink()
+        self.env["itsm.contract"]._itsm_add_to_figures(entries)
+        return result
+
+    def _itsm_figure_entries(self, sign=1):
+        """What these moves add to their contracts' figures: ``(contract, move type, signed hours)``."""
+        return [(move.contract_id, move.move_type, sign * move.hours) for move in self.sudo()]
 
     @api.ondelete(at_uninstall=False)
     def _unlink_never(self):

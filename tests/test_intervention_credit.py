@@ -193,7 +193,7 @@ class TestInterventionCredit(ItsmInterventionCase):
         # is not cached (assertQueryCount would flush, i.e. compute, before it starts counting: count around
         # the compute itself)
         before = self.env.cr.sql_log_count
-        self.contract._compute_credit_figures()
+        self.contract._itsm_recompute_credit_figures()
         self.assertLessEqual(self.env.cr.sql_log_count - before, 3)
         computed = self.contract.balance_hours
         self.env.flush_all()
