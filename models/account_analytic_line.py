@@ -148,12 +148,25 @@ class AccountAnalyticLine(models.Model):
             {"itsm_counted_hours": 0.0, "itsm_nho_hours": 0.0, "itsm_credit_hours": 0.0, "itsm_surcharge_detail": False}
         )
         intervals = lines._itsm_working_intervals()
+        terms = {}  # the contract's counting terms, read once per contract for the whole batch
         for line in lines:
             contract = line.itsm_contract_id
-            # Written for the client, who reads it on statements and on the portal.
-            lang = contract.partner_id.lang or self.env.lang or "en_US"
+            if contract.id not in terms:
+                terms[contract.id] = {
+                    # Written for the client, who reads it on statements and on the portal.
+                    "lang": contract.partner_id.lang or self.env.lang or "en_US",
+                    "rounding": contract.remote_rounding_minutes,
+                    "day": contract.onsite_day_hours,
+                    "half_day": contract.onsite_half_day_hours,
+                    "urgent": contract.urgent_surcharge,
+                    "nho": contract.nho_surcharge,
+                    "combination": contract.surcharge_combination,
+                    "intervals": intervals.get(contract.calendar_id.id, ()),
+                }
+            term = terms[contract.id]
             raw = line.unit_amount
-            if raw < 0 or (line.itsm_mode == "remote" and line.itsm_onsite_span != "hours"):
+            mode = line.itsm_mode
+            if raw < 0 or (mode == "remote" and line.itsm_onsite_span != "hours"):
                 # Refused by _check_itsm_line with a clear message; compute nothing meanwhile.
                 line.update(
                     {
@@ -164,26 +177,12 @@ class AccountAnalyticLine(models.Model):
                     }
                 )
                 continue
-            span = line.itsm_onsite_span if line.itsm_mode == "onsite" else "hours"
-            counted = rules.counted_hours(
-                raw,
-                line.itsm_mode,
-                span,
-                contract.remote_rounding_minutes,
-                contract.onsite_day_hours,
-                contract.onsite_half_day_hours,
-            )
+            span = line.itsm_onsite_span if mode == "onsite" else "hours"
+            urgent = line.itsm_is_urgent
+            counted = rules.counted_hours(raw, mode, span, term["rounding"], term["day"], term["half_day"])
             start = line.date_time
-            end = start + timedelta(hours=raw)
-            nho = rules.nho_share(counted, start, end, intervals.get(contract.calendar_id.id, ()), span)
-            credit = rules.credit_hours(
-                counted,
-                nho,
-                line.itsm_is_urgent,
-                contract.urgent_surcharge,
-                contract.nho_surcharge,
-                contract.surcharge_combination,
-            )
+            nho = rules.nho_share(counted, start, start + timedelta(hours=raw), term["intervals"], span)
+            credit = rules.credit_hours(counted, nho, urgent, term["urgent"], term["nho"], term["combination"])
             line.itsm_counted_hours = counted
             line.itsm_nho_hours = nho
             line.itsm_credit_hours = float_round(credit, precision_digits=2)
@@ -191,15 +190,15 @@ class AccountAnalyticLine(models.Model):
                 raw,
                 counted,
                 nho,
-                line.itsm_is_urgent,
+                urgent,
                 credit,
-                line.itsm_mode,
+                mode,
                 span,
-                contract.remote_rounding_minutes,
-                contract.urgent_surcharge,
-                contract.nho_surcharge,
-                contract.surcharge_combination,
-                lang=lang,
+                term["rounding"],
+                term["urgent"],
+                term["nho"],
+                term["combination"],
+                lang=term["lang"],
             )
 
     def _itsm_working_intervals(self):
