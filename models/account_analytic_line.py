@@ -367,9 +367,11 @@ class AccountAnalyticLine(models.Model):
                     for line in to_create
                 ]
             )
-        # The balance now in the row: what the check saw unless the database says otherwise.
+        # The balance now in the row (returned by the UPDATE): what the check saw unless the database says
+        # otherwise. Only an overdraft can differ; the contract's state was checked above.
         for contract in drawing:
-            contract.sudo()._check_can_consume(0.0, is_project=project_only[contract])
+            if contract.overdraft_policy == "block":
+                contract.sudo()._check_can_consume(0.0, is_project=project_only[contract])
         if to_update:
             contracts._notify_low_balance()
         return created
