@@ -2,24 +2,20 @@
 
 A draw adds its hours to the contract row (``itsm.contract._itsm_add_to_figures``) instead of summing the
 whole ledger again. These tests check the figures against sums computed here, from the moves read in the
-database, after every kind of ledger change; the row lock the draw's UPDATE takes is checked from a second
-database connection.
+database, after every kind of ledger change (the row lock that UPDATE takes: tests/test_draw_lock.py).
 """
 
 from collections import defaultdict
 from datetime import date
 from datetime import datetime
-from datetime import time
 from datetime import timedelta
 
 from freezegun import freeze_time
 from hypothesis import given
 from hypothesis import settings
 from hypothesis import strategies as st
-from psycopg2 import errors
 
 from odoo.tests import tagged
-from odoo.tools import mute_logger
 
 from .common import ItsmInterventionCase
 
@@ -149,31 +145,3 @@ class TestLedgerFigures(ItsmInterventionCase):
             self.assertAlmostEqual(self.contract.balance_hours, expected, places=2)
             self.assertFiguresMatchLedger(self.contract, f"after {operations}")
             savepoint.rollback()
-
-
-@tagged("post_install", "-at_install")
-class TestDrawTakesTheRowLock(ItsmInterventionCase):
-    """The draw's UPDATE of the contract row is its lock, seen from a second database connection."""
-
-    def test_a_draw_holds_the_contract_row(self):
-        # A committed row is needed for the second connection to see it: a prepaid contract of the demo data.
-        contract = self.env["itsm.contract"].search(
-            [("contract_type", "=", "prepaid"), ("state", "=", "active")], limit=1
-        )
-        if not contract:
-            self.skipTest("no committed prepaid contract (database without demo data)")
-        contract.overdraft_policy = "allow"
-        ticket = self._ticket(datetime(2026, 11, 9, 9, 0), partner=contract.partner_id)
-        self.assertEqual(ticket.itsm_contract_id, contract)
-        before = contract.balance_hours
-        line = self._log(datetime.combine(contract.date_start + timedelta(days=1), time(9, 0)), 1.0, ticket=ticket)
-        self.assertTrue(line.itsm_credit_move_ids)
-        self.assertAlmostEqual(contract.balance_hours, before - line.itsm_credit_hours, places=2)
-        with self.registry.cursor() as other:
-            # the foreign keys of other technicians' inserts go through
-            other.execute("SELECT id FROM itsm_contract WHERE id = %s FOR KEY SHARE NOWAIT", [contract.id])
-            self.assertEqual(other.fetchall(), [(contract.id,)])
-            # a second draw on the same contract waits for this one to end
-            with self.assertRaises(errors.LockNotAvailable), mute_logger("odoo.sql_db"):
-                other.execute("SELECT id FROM itsm_contract WHERE id = %s FOR NO KEY UPDATE NOWAIT", [contract.id])
-            other.rollback()
