@@ -317,11 +317,10 @@ class ItsmContract(models.Model):
         ("name_company_uniq", "unique(name, company_id)", "The contract reference must be unique per company."),
     ]
 
-    # ------------------------------------------------------------ compute
     # ------------------------------------------------------------ ledger figures
     @api.model
     def _itsm_figures(self, sums):
-        """The credit figures of a ledger from its sums of hours by move type.
+        """The credit figures of a ledger (rounded to the hundredth) from its sums of hours by move type.
 
         The figures are linear in the sums: the ledger keeps them up to date by adding those of the moves it
         posts (``_itsm_add_to_figures``), and recomputes them from the whole ledger with the same rule
@@ -331,13 +330,14 @@ class ItsmContract(models.Model):
         consumed = -sums.get("consumption", 0.0)
         expired = -sums.get("expiry", 0.0)
         adjusted = sums.get("adjustment", 0.0)
-        return {
+        figures = {
             "credit_hours": bought,
             "consumed_hours": consumed,
             "expired_hours": expired,
             "adjusted_hours": adjusted,
             "balance_hours": bought - consumed - expired + adjusted,
         }
+        return {name: float_round(hours, HOURS_DIGITS) for name, hours in figures.items()}
 
     @api.model
     def _itsm_add_to_figures(self, entries):
@@ -364,7 +364,7 @@ class ItsmContract(models.Model):
         for contract_id, by_type in sums.items():
             if contract_id in whole.ids:
                 continue
-            delta = {name: float_round(hours, HOURS_DIGITS) for name, hours in self._itsm_figures(by_type).items()}
+            delta = self._itsm_figures(by_type)
             if any(not float_is_zero(hours, precision_digits=HOURS_DIGITS) for hours in delta.values()):
                 increments[contract_id] = delta
         if increments:
@@ -411,14 +411,13 @@ class ItsmContract(models.Model):
             if move_type == "recharge":
                 amendments[contract_id] = standing
         for contract in contracts:
-            values = {
-                name: float_round(hours, HOURS_DIGITS) for name, hours in self._itsm_figures(sums[contract.id]).items()
-            }
+            values = self._itsm_figures(sums[contract.id])
             values.update(
                 last_credit_date=last_dates.get(contract.id, False), amendment_count=amendments.get(contract.id, 0)
             )
             contract.with_context(tracking_disable=True).write(values)
 
+    # ------------------------------------------------------------ compute
     @api.depends("date_start", "last_credit_date", "validity_months", "grace_months")
     def _compute_dates(self):
         for contract in self:
@@ -717,7 +716,7 @@ class ItsmContract(models.Model):
         lines = self.env["sale.order.line"].browse(
             {vals.get("sale_order_line_id") for vals in vals_list} - {None, False}
         )
-        orders = {line.id: line.order_id.id for line in lines.sudo()} if lines else {}
+        orders = {line.id: line.order_id.id for line in lines.sudo()}
         vals_list = [
             {**related[vals["contract_id"]], "sale_order_id": orders.get(vals.get("sale_order_line_id"), False), **vals}
             for vals in vals_list
