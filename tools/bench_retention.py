@@ -14,27 +14,14 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import devctl
 
 SHELL_CODE = r"""
-import time
 from datetime import datetime, timedelta
-import odoo
 from markupsafe import Markup
 
-def queries():
-    return odoo.sql_db.sql_counter
-
-env = env(context=dict(env.context, tracking_disable=True, mail_notrack=True, mail_create_nolog=True,
-                       mail_create_nosubscribe=True))
 company = env.company
-project = env["project.project"].create({"name": "Bench support", "allow_timesheets": True})
-team = env["helpdesk.ticket.team"].create({"name": "Bench", "allow_timesheet": True, "default_project_id": project.id})
-employee = env["hr.employee"].create({"name": "Bench technician"})
+project, team, employee = bench_support()
 client = env["res.partner"].create({"name": "Bench client", "is_company": True})
 person = env["res.partner"].create({"name": "Bench Person", "parent_id": client.id, "email": "p@bench.example.com"})
-contract = env["itsm.contract"].create({"partner_id": client.id, "state": "active", "overdraft_policy": "allow",
-                                        "date_start": "2019-01-01"})
-env["itsm.credit.move"].with_context(itsm_ledger_post=True).create(
-    {"contract_id": contract.id, "move_type": "purchase", "hours": 100000, "name": "Bench credit",
-     "date": "2020-01-02"})
+contract = prepaid_contract(client, "2019-01-01", "2020-01-02")
 done = env.ref("helpdesk_mgmt.helpdesk_ticket_stage_done")
 start = datetime(2020, 3, 2, 9, 0)
 staff = env.user.partner_id
@@ -73,6 +60,8 @@ total = 0
 for size in (2000, 5000):
     add_tickets(size, total)
     total += size
+    analyze("helpdesk_ticket", "mail_message", "mail_followers", "mail_message_res_partner_rel",
+            "account_analytic_line", "itsm_credit_move")
     env.invalidate_all()
     q0, t0 = queries(), time.perf_counter()
     preview = Retention._itsm_anonymise(company, dry_run=True)

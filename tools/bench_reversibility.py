@@ -15,24 +15,12 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import devctl
 
 SHELL_CODE = r"""
-import os, resource, time, tracemalloc
+import os, resource, tracemalloc
 from datetime import datetime, timedelta
-import odoo
 
-def queries():
-    return odoo.sql_db.sql_counter
-
-env = env(context=dict(env.context, tracking_disable=True, mail_notrack=True, mail_create_nolog=True,
-                       mail_create_nosubscribe=True))
-project = env["project.project"].create({"name": "Bench support", "allow_timesheets": True})
-team = env["helpdesk.ticket.team"].create({"name": "Bench", "allow_timesheet": True, "default_project_id": project.id})
-employee = env["hr.employee"].create({"name": "Bench technician"})
+project, team, employee = bench_support()
 client = env["res.partner"].create({"name": "Bench client", "is_company": True})
-contract = env["itsm.contract"].create({"partner_id": client.id, "state": "active", "overdraft_policy": "allow",
-                                        "date_start": "2026-01-01"})
-env["itsm.credit.move"].with_context(itsm_ledger_post=True).create(
-    {"contract_id": contract.id, "move_type": "purchase", "hours": 100000, "name": "Bench credit",
-     "date": "2026-01-02"})
+contract = prepaid_contract(client, "2026-01-01", "2026-01-02")
 start = datetime(2026, 11, 16, 9, 0)
 
 def add_tickets(n, offset):
@@ -61,6 +49,7 @@ total = 0
 for size in (2000, 20000):
     built = add_tickets(size - total, total)
     total = size
+    analyze("helpdesk_ticket", "mail_message", "account_analytic_line", "itsm_credit_move")
     env.invalidate_all()
     tracemalloc.start()
     q0, t0 = queries(), time.perf_counter()
