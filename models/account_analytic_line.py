@@ -338,9 +338,7 @@ class AccountAnalyticLine(models.Model):
         if not deltas:
             return Move
         contracts = self.env["itsm.contract"].union(*deltas.keys()).sudo()
-        # Checked against the balance of this transaction's snapshot, then guaranteed by posting: the moves
-        # add their hours to the contract row in one UPDATE, which locks it and fails (Odoo replays the
-        # request) if another draw changed it meanwhile (see itsm.contract._itsm_add_to_figures).
+        # Checked against this transaction's snapshot, posted, checked again (itsm.contract._check_draw_posted).
         drawing = {contract: -delta for contract, delta in deltas.items() if float_compare(delta, 0.0, 2) < 0}
         for contract, hours in drawing.items():
             contract.sudo()._check_can_consume(hours, is_project=project_only[contract])
@@ -367,11 +365,8 @@ class AccountAnalyticLine(models.Model):
                     for line in to_create
                 ]
             )
-        # The balance now in the row (returned by the UPDATE): what the check saw unless the database says
-        # otherwise. Only an overdraft can differ; the contract's state was checked above.
         for contract in drawing:
-            if contract.overdraft_policy == "block":
-                contract.sudo()._check_can_consume(0.0, is_project=project_only[contract])
+            contract.sudo()._check_draw_posted(is_project=project_only[contract])
         if to_update:
             contracts._notify_low_balance()
         return created

@@ -769,7 +769,8 @@ class ItsmContract(models.Model):
         return True
 
     def _consume(self, hours, name, date=None, is_project=False, timesheet=None):
-        """Draw ``hours`` from the credit: lock, check, post one consumption move."""
+        """Draw ``hours`` from the credit: check, post one consumption move, check again (programmatic draw,
+        the same steps as an intervention's)."""
         self.ensure_one()
         if hours <= 0:
             raise UserError(
@@ -779,9 +780,8 @@ class ItsmContract(models.Model):
                     hours=hours,
                 )
             )
-        self._lock_for_update()
         self._check_can_consume(hours, is_project=is_project)
-        return self._post_credit_moves(
+        moves = self._post_credit_moves(
             [
                 {
                     "contract_id": self.id,
@@ -793,6 +793,20 @@ class ItsmContract(models.Model):
                 }
             ]
         )
+        self._check_draw_posted(is_project=is_project)
+        return moves
+
+    def _check_draw_posted(self, is_project=False):
+        """Check again, once a draw's moves are posted, the contracts that refuse overdrafts.
+
+        A draw is checked against the balance of the transaction's snapshot, then posted: posting adds the
+        moves to the contract row in one UPDATE, which locks it and fails (Odoo replays the request) if another
+        draw changed it meanwhile (``_itsm_add_to_figures``). The balance now in the row, returned by that
+        UPDATE, is what the first check saw unless the database says otherwise; only an overdraft can differ
+        (the state was checked before).
+        """
+        for contract in self.filtered(lambda c: c.overdraft_policy == "block"):
+            contract._check_can_consume(0.0, is_project=is_project)
 
     def _notify_low_balance(self):
         """Tell the account manager (activity) and the client (email) once."""
