@@ -221,31 +221,37 @@ class AccountAnalyticLine(models.Model):
 
     # ------------------------------------------------------------ checks
     def _check_itsm_line(self):
-        """Refuse what cannot be counted on a contract, with the figure at fault."""
+        """Refuse what cannot be counted on a contract, with the figure at fault.
+
+        Batch-safe: what depends only on the contract (its state) or on the ticket and the contract (whose
+        client it is) is checked once per contract or pair, whatever the number of lines.
+        """
+        contracts_checked, pairs_checked = set(), set()
         for line in self.filtered("itsm_contract_id"):
             contract = line.itsm_contract_id
-            label = line.name or line.ticket_id.display_name or ""
-            if line.unit_amount < 0:
+            hours = line.unit_amount
+            if hours < 0:
                 raise ValidationError(
                     self.env._(
                         "Intervention '%(line)s': the end precedes the start (duration %(hours).2f h).",
-                        line=label,
-                        hours=line.unit_amount,
+                        line=line._itsm_label(),
+                        hours=hours,
                     )
                 )
-            if line.unit_amount == 0 and line.itsm_onsite_span == "hours" and not line._itsm_is_running_timer():
+            if hours == 0 and line.itsm_onsite_span == "hours" and not line._itsm_is_running_timer():
                 raise ValidationError(
                     self.env._(
-                        "Intervention '%(line)s' lasts 0 h: enter its duration or its start and end.", line=label
+                        "Intervention '%(line)s' lasts 0 h: enter its duration or its start and end.",
+                        line=line._itsm_label(),
                     )
                 )
-            if line.unit_amount > 24:
+            if hours > 24:
                 raise ValidationError(
                     self.env._(
                         "Intervention '%(line)s' lasts %(hours).2f h: an intervention cannot exceed 24 h; "
                         "log one line per day.",
-                        line=label,
-                        hours=line.unit_amount,
+                        line=line._itsm_label(),
+                        hours=hours,
                     )
                 )
             if line.itsm_mode == "remote" and line.itsm_onsite_span != "hours":
@@ -253,31 +259,36 @@ class AccountAnalyticLine(models.Model):
                     self.env._(
                         "Intervention '%(line)s': half and full days are counted on site only; remote time "
                         "is counted by the quarter hour.",
-                        line=label,
+                        line=line._itsm_label(),
                     )
                 )
-            client = line.ticket_id.partner_id.commercial_partner_id
-            if line.ticket_id and contract.partner_id != client:
-                raise ValidationError(
-                    self.env._(
-                        "Intervention '%(line)s': contract %(contract)s belongs to %(owner)s, not to the "
-                        "ticket's client %(client)s.",
-                        line=label,
-                        contract=contract.name,
-                        owner=contract.partner_id.display_name,
-                        client=client.display_name,
+            ticket = line.ticket_id
+            if ticket and (ticket.id, contract.id) not in pairs_checked:
+                client = ticket.partner_id.commercial_partner_id
+                if contract.partner_id != client:
+                    raise ValidationError(
+                        self.env._(
+                            "Intervention '%(line)s': contract %(contract)s belongs to %(owner)s, not to the "
+                            "ticket's client %(client)s.",
+                            line=line._itsm_label(),
+                            contract=contract.name,
+                            owner=contract.partner_id.display_name,
+                            client=client.display_name,
+                        )
                     )
-                )
-            if contract.state in ("draft", "closed", "expired"):
-                raise ValidationError(
-                    self.env._(
-                        "Intervention '%(line)s': contract %(contract)s is %(state)s, no intervention can be "
-                        "counted on it.",
-                        line=label,
-                        contract=contract.name,
-                        state=dict(contract._fields["state"]._description_selection(self.env))[contract.state],
+                pairs_checked.add((ticket.id, contract.id))
+            if contract.id not in contracts_checked:
+                if contract.state in ("draft", "closed", "expired"):
+                    raise ValidationError(
+                        self.env._(
+                            "Intervention '%(line)s': contract %(contract)s is %(state)s, no intervention can "
+                            "be counted on it.",
+                            line=line._itsm_label(),
+                            contract=contract.name,
+                            state=dict(contract._fields["state"]._description_selection(self.env))[contract.state],
+                        )
                     )
-                )
+                contracts_checked.add(contract.id)
             if line.date and (
                 line.date < contract.date_start or (contract.grace_end and line.date > contract.grace_end)
             ):
@@ -285,13 +296,18 @@ class AccountAnalyticLine(models.Model):
                     self.env._(
                         "Intervention '%(line)s' of %(date)s is outside the validity of %(contract)s "
                         "(%(start)s to %(end)s).",
-                        line=label,
+                        line=line._itsm_label(),
                         date=line.date,
                         contract=contract.name,
                         start=contract.date_start,
                         end=contract.grace_end or contract.date_end,
                     )
                 )
+
+    def _itsm_label(self):
+        """How an error message names the intervention."""
+        self.ensure_one()
+        return self.name or self.ticket_id.display_name or ""
 
     def _itsm_is_running_timer(self):
         """A line started by the timer buttons has no duration until it is stopped."""

@@ -167,6 +167,44 @@ class TestInterventionCredit(ItsmInterventionCase):
             self._log(datetime(2026, 11, 16, 9, 0), 1.0)
         self.assertEqual(len(self.contract.credit_move_ids), before, "no move posted")
 
+    def test_bad_line_late_in_a_batch_refuses_the_batch(self):
+        """The checks made once per contract or per ticket still see every line of a batch."""
+        contract_b = self._buy_class(self.client_b, self.monthly, date(2026, 11, 2))
+        ticket_b = self._ticket(datetime(2026, 11, 9, 9, 0), partner=self.client_b)
+        lines_before = self.env["account.analytic.line"].search_count([])
+        moves_before = self.env["itsm.credit.move"].search_count([])
+
+        def line(ticket, start, **vals):
+            return {
+                "name": "Batch call",
+                "ticket_id": ticket.id,
+                "project_id": self.project.id,
+                "employee_id": self.employee.id,
+                "date_time": start,
+                "unit_amount": 1.0,
+                **vals,
+            }
+
+        good = [line(self.ticket, datetime(2026, 11, 16, 9, 0)), line(ticket_b, datetime(2026, 11, 16, 10, 0))]
+        cases = [
+            # client B's ticket counted on client A's contract, after a good line of each ticket on it
+            (good + [line(ticket_b, datetime(2026, 11, 16, 11, 0), itsm_contract_id=self.contract.id)], "belongs to"),
+            # the same contract, already checked on the first line, but a date before its start
+            (good + [line(self.ticket, datetime(2026, 10, 1, 9, 0))], "outside the validity"),
+            # a good line first, then a day logged remotely on the same ticket and contract
+            (good + [line(self.ticket, datetime(2026, 11, 17, 9, 0), itsm_onsite_span="full_day")], "on site only"),
+        ]
+        for vals_list, message in cases:
+            with self.subTest(message=message), self.assertRaisesRegex(ValidationError, message):
+                with self.env.cr.savepoint():
+                    self.env["account.analytic.line"].create(vals_list)
+        self.assertEqual(self.env["account.analytic.line"].search_count([]), lines_before)
+        self.assertEqual(self.env["itsm.credit.move"].search_count([]), moves_before, "no move posted")
+        # and the good lines alone go through, one on each client's contract
+        created = self.env["account.analytic.line"].create(good)
+        self.assertEqual(created.itsm_contract_id, self.contract | contract_b)
+        self.assertEqual(self.env["itsm.credit.move"].search_count([]), moves_before + 2)
+
     def test_only_account_manager_overrides_urgency(self):
         line = self._log(datetime(2026, 11, 16, 9, 0), 1.0, itsm_mode="onsite")
         self.assertFalse(line.itsm_is_urgent)
