@@ -188,11 +188,11 @@ class TestInterventionCredit(ItsmInterventionCase):
         good = [line(self.ticket, datetime(2026, 11, 16, 9, 0)), line(ticket_b, datetime(2026, 11, 16, 10, 0))]
         cases = [
             # client B's ticket counted on client A's contract, after a good line of each ticket on it
-            (good + [line(ticket_b, datetime(2026, 11, 16, 11, 0), itsm_contract_id=self.contract.id)], "belongs to"),
+            ([*good, line(ticket_b, datetime(2026, 11, 16, 11, 0), itsm_contract_id=self.contract.id)], "belongs to"),
             # the same contract, already checked on the first line, but a date before its start
-            (good + [line(self.ticket, datetime(2026, 10, 1, 9, 0))], "outside the validity"),
+            ([*good, line(self.ticket, datetime(2026, 10, 1, 9, 0))], "outside the validity"),
             # a good line first, then a day logged remotely on the same ticket and contract
-            (good + [line(self.ticket, datetime(2026, 11, 17, 9, 0), itsm_onsite_span="full_day")], "on site only"),
+            ([*good, line(self.ticket, datetime(2026, 11, 17, 9, 0), itsm_onsite_span="full_day")], "on site only"),
         ]
         for vals_list, message in cases:
             with self.subTest(message=message), self.assertRaisesRegex(ValidationError, message):
