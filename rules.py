@@ -17,6 +17,7 @@ The models round what they store (2 decimals).
 """
 
 import calendar
+import functools
 import math
 from datetime import datetime
 from datetime import time
@@ -141,34 +142,47 @@ def subtract(intervals, holes):
 def working_intervals(weekly, tz_name, holidays, start, end):
     """Working intervals in naive UTC between ``start`` and ``end`` (naive UTC).
 
-    ``weekly``: (weekday 0=Monday, hour_from, hour_to) in the calendar's time
-    zone, the attendances of a resource.calendar; ``holidays``: (start, end)
-    naive UTC, its global leaves, which are taken out.
+    ``weekly``: a tuple of (weekday 0=Monday, hour_from, hour_to) in the
+    calendar's time zone, the attendances of a resource.calendar (hashable: it
+    keys the memo of each day's attendances); ``holidays``: (start, end) naive
+    UTC, its global leaves, which are taken out.
     """
     # pytz, like resource.calendar, so that DST edges land where Odoo puts them;
     # imported here to keep the counting rules importable with the stdlib alone.
     import pytz  # noqa: PLC0415
 
     tz = pytz.timezone(tz_name or "UTC")
-    first = pytz.utc.localize(start).astimezone(tz).date()
+    day = pytz.utc.localize(start).astimezone(tz).date()
     last = pytz.utc.localize(end).astimezone(tz).date()
     found = []
-    day = first
     while day <= last:
-        midnight = datetime.combine(day, time.min)
-        for weekday, hour_from, hour_to in weekly:
-            if weekday != day.weekday() or hour_to <= hour_from:
-                continue
-            local_from = tz.localize(midnight + timedelta(hours=hour_from))
-            local_to = tz.localize(midnight + timedelta(hours=hour_to))
-            found.append(
-                (
-                    local_from.astimezone(pytz.utc).replace(tzinfo=None),
-                    local_to.astimezone(pytz.utc).replace(tzinfo=None),
-                )
-            )
+        found.extend(_day_attendances(weekly, tz_name or "UTC", day))
         day += timedelta(days=1)
-    return [(max(s, start), min(e, end)) for s, e in subtract(sorted(found), holidays) if min(e, end) > max(s, start)]
+    holes = [(h_start, h_end) for h_start, h_end in holidays if h_start < end and h_end > start]
+    return [(max(s, start), min(e, end)) for s, e in subtract(found, holes) if min(e, end) > max(s, start)]
+
+
+@functools.lru_cache(maxsize=4096)
+def _day_attendances(weekly, tz_name, day):
+    """The attendances of one local ``day`` of a weekly schedule, as sorted (start, end) naive UTC.
+
+    Memoized: localizing a time in a real time zone (pytz) costs about 10 us and an intervention needs three
+    days of a schedule; the arguments are immutable and the result depends on them alone.
+    """
+    import pytz  # noqa: PLC0415
+
+    tz = pytz.timezone(tz_name)
+    midnight = datetime.combine(day, time.min)
+    found = []
+    for weekday, hour_from, hour_to in weekly:
+        if weekday != day.weekday() or hour_to <= hour_from:
+            continue
+        local_from = tz.localize(midnight + timedelta(hours=hour_from))
+        local_to = tz.localize(midnight + timedelta(hours=hour_to))
+        found.append(
+            (local_from.astimezone(pytz.utc).replace(tzinfo=None), local_to.astimezone(pytz.utc).replace(tzinfo=None))
+        )
+    return tuple(sorted(found))
 
 
 def plan_hours(weekly, tz_name, holidays, start, hours, horizon_days=366):
