@@ -54,6 +54,29 @@ class ItsmCase(TransactionCase):
         )
 
     # ------------------------------------------------------------ helpers
+    @classmethod
+    def _calendar(cls, name, tz, attendances):
+        """A working calendar from ``(weekday, hour_from, hour_to)`` attendances."""
+        return cls.env["resource.calendar"].create(
+            {
+                "name": name,
+                "tz": tz,
+                "attendance_ids": [Command.clear()]
+                + [
+                    Command.create(
+                        {
+                            "name": f"{day} {start}",
+                            "dayofweek": str(day),
+                            "hour_from": start,
+                            "hour_to": end,
+                            "day_period": "morning" if start < 12 else "afternoon",
+                        }
+                    )
+                    for day, start, end in attendances
+                ],
+            }
+        )
+
     def _order(self, partner, product, qty=1.0, contract=None):
         return self.env["sale.order"].create(
             {
@@ -90,25 +113,8 @@ class ItsmInterventionCase(ItsmCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.calendar = cls.env["resource.calendar"].create(
-            {
-                "name": "Office hours (UTC)",
-                "tz": "UTC",
-                "attendance_ids": [Command.clear()]
-                + [
-                    Command.create(
-                        {
-                            "name": f"{day} {start}",
-                            "dayofweek": str(day),
-                            "hour_from": start,
-                            "hour_to": end,
-                            "day_period": "morning" if start < 12 else "afternoon",
-                        }
-                    )
-                    for day in range(5)
-                    for start, end in ((8, 12), (13, 18))
-                ],
-            }
+        cls.calendar = cls._calendar(
+            "Office hours (UTC)", "UTC", [(day, start, end) for day in range(5) for start, end in ((8, 12), (13, 18))]
         )
         cls.env["resource.calendar.leaves"].create(
             {

@@ -15,7 +15,6 @@ from hypothesis import given
 from hypothesis import settings
 from hypothesis import strategies as st
 
-from odoo import Command
 from odoo.tests import tagged
 
 from .. import rules
@@ -38,30 +37,8 @@ class TestCalendarSchedule(ItsmCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        attendances = [
-            (day, start, end, "morning" if start < 12 else "afternoon")
-            for day in range(5)
-            for start, end in ((8.0, 12.0), (13.0, 17.5))
-        ] + [(5, 9.0, 12.0, "morning")]  # Saturday mornings
-        cls.calendar = cls.env["resource.calendar"].create(
-            {
-                "name": "Paris office",
-                "tz": "Europe/Paris",
-                "attendance_ids": [Command.clear()]
-                + [
-                    Command.create(
-                        {
-                            "name": f"{day} {start}",
-                            "dayofweek": str(day),
-                            "hour_from": start,
-                            "hour_to": end,
-                            "day_period": period,
-                        }
-                    )
-                    for day, start, end, period in attendances
-                ],
-            }
-        )
+        weekdays = [(day, start, end) for day in range(5) for start, end in ((8.0, 12.0), (13.0, 17.5))]
+        cls.calendar = cls._calendar("Paris office", "Europe/Paris", [*weekdays, (5, 9.0, 12.0)])  # + Saturday mornings
         holidays = (("Easter Monday", (2026, 4, 6)), ("Company closure", (2026, 11, 2)), ("Armistice", (2026, 11, 11)))
         for name, day in holidays:
             start, end = paris_day_in_utc(*day)
