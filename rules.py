@@ -151,12 +151,13 @@ def working_intervals(weekly, tz_name, holidays, start, end):
     # imported here to keep the counting rules importable with the stdlib alone.
     import pytz  # noqa: PLC0415
 
-    tz = pytz.timezone(tz_name or "UTC")
+    tz_name = tz_name or "UTC"
+    tz = pytz.timezone(tz_name)
     day = pytz.utc.localize(start).astimezone(tz).date()
     last = pytz.utc.localize(end).astimezone(tz).date()
-    found = []
+    found = []  # in order: each local day's attendances lie within that day
     while day <= last:
-        found.extend(_day_attendances(weekly, tz_name or "UTC", day))
+        found.extend(_day_attendances(weekly, tz_name, day))
         day += timedelta(days=1)
     holes = [(h_start, h_end) for h_start, h_end in holidays if h_start < end and h_end > start]
     return [(max(s, start), min(e, end)) for s, e in subtract(found, holes) if min(e, end) > max(s, start)]
