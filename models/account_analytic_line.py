@@ -285,7 +285,7 @@ class AccountAnalyticLine(models.Model):
                             "be counted on it.",
                             line=line._itsm_label(),
                             contract=contract.name,
-                            state=dict(contract._fields["state"]._description_selection(self.env))[contract.state],
+                            state=contract._itsm_state_label(),
                         )
                     )
                 contracts_checked.add(contract.id)

@@ -739,7 +739,7 @@ class ItsmContract(models.Model):
                     self.env._(
                         "Contract %(name)s is %(state)s: no hours can be drawn from it.",
                         name=contract.name,
-                        state=dict(contract._fields["state"]._description_selection(self.env))[contract.state],
+                        state=contract._itsm_state_label(),
                     )
                 )
             if contract.state == "grace" and not is_project:
@@ -795,6 +795,11 @@ class ItsmContract(models.Model):
         )
         self._check_draw_posted(is_project=is_project)
         return moves
+
+    def _itsm_state_label(self):
+        """The contract's state as its users read it (translated), for messages."""
+        self.ensure_one()
+        return dict(self._fields["state"]._description_selection(self.env))[self.state]
 
     def _check_draw_posted(self, is_project=False):
         """Check again, once a draw's moves are posted, the contracts that refuse overdrafts.
@@ -927,7 +932,7 @@ class ItsmContract(models.Model):
                     "Contract %(name)s is %(state)s: a recharge cannot be requested online, "
                     "contact your account manager.",
                     name=self.name,
-                    state=dict(self._fields["state"]._description_selection(self.env))[self.state],
+                    state=self._itsm_state_label(),
                 )
             )
         pending = self.env["sale.order"].search(
