@@ -10,8 +10,13 @@ from . import itsm_activity_sheet
 from . import itsm_calendar_cache_mixin
 from . import itsm_committee
 from . import itsm_committee_action
+from . import itsm_committee_figures
 from . import itsm_committee_kpi
 from . import itsm_contract
+from . import itsm_contract_actions
+from . import itsm_contract_ledger
+from . import itsm_contract_recharge
+from . import itsm_contract_state
 from . import itsm_credit_move
 from . import itsm_retention
 from . import itsm_reversibility_export

@@ -1,24 +1,16 @@
-from collections import Counter
-from collections import defaultdict
 from datetime import datetime
 from datetime import time
 from datetime import timedelta
 
 from dateutil.relativedelta import relativedelta
-from markupsafe import Markup
-from markupsafe import escape
 
 from odoo import api
 from odoo import fields
 from odoo import models
 from odoo.exceptions import UserError
 from odoo.exceptions import ValidationError
-from odoo.tools import float_round
-from odoo.tools.misc import format_date
 
 from .. import rules
-from ..charts import bar_chart_svg
-from .itsm_sla_rule import TICKET_KINDS
 
 COMMITTEE_TYPES = [
     ("monthly", "Monthly steering committee"),
@@ -28,8 +20,6 @@ COMMITTEE_TYPES = [
 ]
 # Committee types sold with a fee (seed 000, "Pilotage du service"); reviews are part of the service.
 FEE_TYPES = ("monthly", "exceptional")
-PRIORITY_LABELS = {"3": "P1", "2": "P2", "1": "P3", "0": "P4"}
-RECURRING_THRESHOLD = 3  # same client and category this many times in the period: a recurring incident
 
 
 class ItsmCommittee(models.Model):
@@ -261,235 +251,6 @@ class ItsmCommittee(models.Model):
                         committee=committee.display_name,
                     )
                 )
-
-    # ------------------------------------------------------------ snapshot
-    def _period_bounds(self):
-        """The period as naive UTC datetimes [start, end + 1 day)."""
-        self.ensure_one()
-        return (
-            datetime.combine(self.period_start, time.min),
-            datetime.combine(self.period_end + timedelta(days=1), time.min),
-        )
-
-    def action_prepare(self):
-        """Freeze the figures of the period: the minutes never change when the data changes later."""
-        for committee in self:
-            if committee.state not in ("planned", "prepared"):
-                raise UserError(
-                    self.env._(
-                        "Committee %(committee)s is %(state)s: its figures are frozen.",
-                        committee=committee.display_name,
-                        state=dict(committee._fields["state"]._description_selection(self.env))[committee.state],
-                    )
-                )
-            committee._check_contract_open()
-            committee.sudo().kpi_line_ids.unlink()
-            values = committee._itsm_collect_kpis()
-            carried = committee._itsm_open_actions_before()
-            values.update(
-                state="prepared",
-                prepared_date=fields.Datetime.now(),
-                carried_action_ids=[fields.Command.set(carried.ids)],
-            )
-            if committee.committee_type == "annual":
-                values["evolution_ids"] = [fields.Command.set(committee._itsm_evolutions_of_period().ids)]
-            committee.write(values)
-            if not committee.agenda or committee.agenda == Markup("<p><br></p>"):
-                committee.agenda = committee._itsm_default_agenda()
-        return True
-
-    def _itsm_open_actions_before(self):
-        self.ensure_one()
-        domain = [
-            ("committee_id.contract_id", "=", self.contract_id.id),
-            ("state", "=", "open"),
-            ("committee_id.state", "!=", "cancelled"),
-        ]
-        if self._origin.id:
-            domain.append(("committee_id", "!=", self._origin.id))
-        return self.env["itsm.committee.action"].search(domain, order="due_date, id")
-
-    def _itsm_evolutions_of_period(self):
-        self.ensure_one()
-        start, end = self._period_bounds()
-        return self.env["itsm.committee.action"].search(
-            [
-                ("committee_id.contract_id", "=", self.contract_id.id),
-                ("committee_id.state", "!=", "cancelled"),
-                ("committee_id", "!=", self._origin.id or 0),
-                ("is_evolution", "=", True),
-                ("committee_id.date", ">=", start),
-                ("committee_id.date", "<", end),
-            ],
-            order="id",
-        )
-
-    def _itsm_collect_kpis(self):
-        """Figures of the period, as the values to write (scalars and KPI lines)."""
-        self.ensure_one()
-        contract = self.contract_id
-        start, end = self._period_bounds()
-        Ticket = self.env["helpdesk.ticket"].sudo().with_context(active_test=False)
-        contract_domain = [("itsm_contract_id", "=", contract.id)]
-        opened = Ticket.search([*contract_domain, ("itsm_request_date", ">=", start), ("itsm_request_date", "<", end)])
-        closed = Ticket.search(
-            [*contract_domain, ("closed", "=", True), ("closed_date", ">=", start), ("closed_date", "<", end)]
-        )
-        under_sla = closed.filtered("itsm_sla_rule_id")
-        closed_tally = closed._itsm_sla_tally()
-        response_met = sum(cell["response_met"] for cell in closed_tally.values())
-        resolution_met = sum(cell["resolution_met"] for cell in closed_tally.values())
-
-        lines = []
-        # tickets by kind and priority, with the SLA results of those closed in the period
-        opened_count = Counter((ticket.itsm_kind, ticket.priority) for ticket in opened)
-        empty = {"tickets": (), "sla": 0, "response_met": 0, "resolution_met": 0}
-        kinds = [key for key, _label in TICKET_KINDS]
-        for kind, priority in sorted(
-            set(opened_count) | set(closed_tally), key=lambda k: (kinds.index(k[0]), -int(k[1] or 0))
-        ):
-            cell = closed_tally.get((kind, priority), empty)
-            lines.append(
-                {
-                    "section": "tickets",
-                    "sequence": len(lines),
-                    "ticket_kind": kind,
-                    "priority": priority,
-                    "name": f"{dict(TICKET_KINDS)[kind]} {PRIORITY_LABELS.get(priority, priority)}",
-                    "count": opened_count[(kind, priority)],
-                    "count_closed": len(cell["tickets"]),
-                    "count_sla": cell["sla"],
-                    "response_met": cell["response_met"],
-                    "resolution_met": cell["resolution_met"],
-                }
-            )
-        # top 5 categories of the tickets opened
-        categories = Counter(t.category_id for t in opened if t.category_id)
-        for rank, (category, count) in enumerate(
-            sorted(categories.items(), key=lambda item: (-item[1], item[0].name or ""))[:5], start=1
-        ):
-            lines.append(
-                {
-                    "section": "category",
-                    "sequence": 100 + rank,
-                    "name": category.name,
-                    "category_id": category.id,
-                    "count": count,
-                }
-            )
-        # incidents that recur: same client and category three times or more
-        recurring = defaultdict(lambda: self.env["helpdesk.ticket"])
-        for ticket in opened.filtered(lambda t: t.itsm_kind == "incident" and t.category_id):
-            recurring[(ticket.partner_id.commercial_partner_id, ticket.category_id)] |= ticket
-        for (client, category), tickets in sorted(recurring.items(), key=lambda item: -len(item[1])):
-            if len(tickets) >= RECURRING_THRESHOLD:
-                lines.append(
-                    {
-                        "section": "recurring",
-                        "sequence": 200 + len(lines),
-                        "name": f"{client.name} / {category.name}",
-                        "category_id": category.id,
-                        "count": len(tickets),
-                        "detail": ", ".join(tickets.sorted("id").mapped(lambda t: t.number or t.name)),
-                    }
-                )
-        # credit consumption by month over the 12 months ending with the period (the chart)
-        moves = self.env["itsm.credit.move"].sudo()
-        chart_start = self.period_end.replace(day=1) - relativedelta(months=11)
-        by_month = defaultdict(float)
-        for month, hours in moves._read_group(
-            [
-                ("contract_id", "=", contract.id),
-                ("move_type", "=", "consumption"),
-                ("date", ">=", chart_start),
-                ("date", "<=", self.period_end),
-            ],
-            ["date:month"],
-            ["hours:sum"],
-        ):
-            by_month[month.date() if isinstance(month, datetime) else month] += -hours
-        for index in range(12):
-            month = chart_start + relativedelta(months=index)
-            lines.append(
-                {
-                    "section": "consumption",
-                    "sequence": 300 + index,
-                    "name": month.strftime("%m/%Y"),
-                    "month": month,
-                    "hours": float_round(by_month.get(month, 0.0), 2),
-                }
-            )
-        consumed = -sum(
-            moves.search(
-                [
-                    ("contract_id", "=", contract.id),
-                    ("move_type", "=", "consumption"),
-                    ("date", ">=", self.period_start),
-                    ("date", "<=", self.period_end),
-                ]
-            ).mapped("hours")
-        )
-        balance_end = sum(
-            moves.search([("contract_id", "=", contract.id), ("date", "<=", self.period_end)]).mapped("hours")
-        )
-        timesheets = (
-            self.env["account.analytic.line"]
-            .sudo()
-            .search(
-                [
-                    ("itsm_contract_id", "=", contract.id),
-                    ("date", ">=", self.period_start),
-                    ("date", "<=", self.period_end),
-                ]
-            )
-        )
-        validity_left = (contract.date_end - self.period_end).days if contract.date_end else 0
-        return {
-            "kpi_tickets_opened": len(opened),
-            "kpi_tickets_closed": len(closed),
-            "kpi_sla_tickets": len(under_sla),
-            "kpi_response_met": response_met,
-            "kpi_response_met_pct": rules.share_pct(response_met, len(under_sla)),
-            "kpi_resolution_met": resolution_met,
-            "kpi_resolution_met_pct": rules.share_pct(resolution_met, len(under_sla)),
-            "kpi_consumed_hours": float_round(consumed, 2),
-            "kpi_balance_end": float_round(balance_end, 2),
-            "kpi_validity_days_left": max(validity_left, 0),
-            "kpi_nho_hours": float_round(sum(timesheets.mapped("itsm_nho_hours")), 2),
-            "kpi_urgent_hours": float_round(sum(timesheets.filtered("itsm_is_urgent").mapped("itsm_counted_hours")), 2),
-            "kpi_line_ids": [fields.Command.create(vals) for vals in lines],
-        }
-
-    def _itsm_default_agenda(self):
-        self.ensure_one()
-        lang = self.partner_id.lang or self.env.lang
-        items = [
-            self.env._(
-                "Activity of the period %(start)s - %(end)s",
-                start=format_date(self.env, self.period_start, lang_code=lang),
-                end=format_date(self.env, self.period_end, lang_code=lang),
-            ),
-            self.env._("Service levels: response and resolution targets"),
-            self.env._("Time credit: consumption, balance and validity"),
-        ]
-        if self.carried_action_ids:
-            items.append(
-                self.env._(
-                    "Open actions of earlier committees: %(actions)s",
-                    actions=", ".join(self.carried_action_ids.mapped("name")),
-                )
-            )
-        if self.committee_type == "annual":
-            items.append(self.env._("Orientations for the coming year and evolution requests to approve"))
-        items.append(self.env._("Any other business"))
-        return Markup("<ol>%s</ol>") % Markup("").join(Markup("<li>%s</li>") % escape(item) for item in items)
-
-    # ------------------------------------------------------------ chart
-    def _itsm_consumption_svg(self):
-        """Bar chart of the monthly consumption (12 months) as inline SVG: no JavaScript in the PDF."""
-        self.ensure_one()
-        bars = self.kpi_line_ids.filtered(lambda line: line.section == "consumption").sorted("sequence")
-        return bar_chart_svg([(bar.name, bar.hours) for bar in bars])
 
     # ------------------------------------------------------------ workflow
     def action_hold(self):
