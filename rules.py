@@ -385,6 +385,19 @@ def explain(
     return words["sep"].join(parts)
 
 
+def count_terms(step_minutes, urgent_pct, nho_pct, combination):
+    """The contract's counting terms a line was counted with, as stored on the line (``explain``'s keywords)."""
+    return {"step_minutes": step_minutes, "urgent_pct": urgent_pct, "nho_pct": nho_pct, "combination": combination}
+
+
+def explain_counted(raw_hours, counted, nho_hours, urgent, credit, mode, span, terms, lang="en"):
+    """``explain`` from a line's stored figures and terms, in ``lang``; ``False`` for a line never counted."""
+    if not terms:
+        return False
+    span = span if mode == "onsite" else "hours"
+    return explain(raw_hours, counted, nho_hours, urgent, credit, mode, span, lang=lang, **terms)
+
+
 # --------------------------------------------------------------- steering committees
 def review_period(meeting_day, months=1):
     """Period reviewed by a committee meeting on ``meeting_day``: the ``months`` calendar months before it.
@@ -397,10 +410,37 @@ def review_period(meeting_day, months=1):
 
 
 def share_pct(part, whole):
-    """``part`` of ``whole`` in per cent, one decimal; 100 % of nothing (no ticket, no breach)."""
+    """``part`` of ``whole`` in per cent, one decimal; ``None`` when nothing was measured.
+
+    A ratio of nothing is not a number: never 100 % (it would flatter the provider), never 0 %.
+    """
     if not whole:
-        return 100.0
+        return None
     return round(100.0 * part / whole, 1)
+
+
+def format_pct(value, na="—"):
+    """A share for people: ``"87.5 %"``, or ``na`` when there was nothing to measure (``None``)."""
+    return na if value is None else f"{value:.1f} %"
+
+
+SLA_MET = "met"
+SLA_MISSED = "missed"
+
+
+def sla_outcome(deadline, done_at, clock):
+    """How one service-level target stands at ``clock``: ``"met"``, ``"missed"`` or ``None`` (not judged yet).
+
+    Met when it was done (answered, resolved) by its deadline; missed when it was done late, or when the clock
+    passed the deadline with nothing done, whether the ticket is still open or not. A target with no deadline,
+    or not done and not yet due, is not judged. ``clock`` is the time the ticket's clock shows: now, or the start
+    of the client's pause while the ticket waits for the client (a paused clock does not run).
+    """
+    if not deadline:
+        return None
+    if done_at:
+        return SLA_MET if done_at <= deadline else SLA_MISSED
+    return SLA_MISSED if clock > deadline else None
 
 
 def local_to_utc(day, hour, tz_name):

@@ -89,12 +89,18 @@ class AccountAnalyticLine(models.Model):
         digits=(16, 2),
         help="Hours drawn from the credit (prepaid) or billed (time and material), surcharges included.",
     )
-    itsm_surcharge_detail = fields.Char(
-        string="How it is counted",
+    itsm_count_terms = fields.Json(
+        string="Counting terms",
         compute="_compute_itsm_credit",
         store=True,
         precompute=True,
-        help="How the credit hours were obtained from the time spent.",
+        help="The contract's terms this line was counted with (rounding step, surcharges and how they combine), "
+        "kept so the explanation stays true when the contract's terms change later.",
+    )
+    itsm_surcharge_detail = fields.Char(
+        string="How it is counted",
+        compute="_compute_itsm_surcharge_detail",
+        help="How the credit hours were obtained from the time spent, in the reader's language.",
     )
     itsm_credit_move_ids = fields.One2many("itsm.credit.move", "timesheet_id", string="Credit moves")
     itsm_activity_sheet_id = fields.Many2one(
@@ -145,7 +151,7 @@ class AccountAnalyticLine(models.Model):
     def _compute_itsm_credit(self):
         lines = self.filtered(lambda line: line.itsm_contract_id and line.date_time)
         (self - lines).update(
-            {"itsm_counted_hours": 0.0, "itsm_nho_hours": 0.0, "itsm_credit_hours": 0.0, "itsm_surcharge_detail": False}
+            {"itsm_counted_hours": 0.0, "itsm_nho_hours": 0.0, "itsm_credit_hours": 0.0, "itsm_count_terms": False}
         )
         intervals = lines._itsm_working_intervals()
         terms = {}  # the contract's counting terms, read once per contract for the whole batch
@@ -153,8 +159,6 @@ class AccountAnalyticLine(models.Model):
             contract = line.itsm_contract_id
             if contract.id not in terms:
                 terms[contract.id] = {
-                    # Written for the client, who reads it on statements and on the portal.
-                    "lang": contract.partner_id.lang or self.env.lang or "en_US",
                     "rounding": contract.remote_rounding_minutes,
                     "day": contract.onsite_day_hours,
                     "half_day": contract.onsite_half_day_hours,
@@ -173,7 +177,7 @@ class AccountAnalyticLine(models.Model):
                         "itsm_counted_hours": 0.0,
                         "itsm_nho_hours": 0.0,
                         "itsm_credit_hours": 0.0,
-                        "itsm_surcharge_detail": False,
+                        "itsm_count_terms": False,
                     }
                 )
                 continue
@@ -186,19 +190,36 @@ class AccountAnalyticLine(models.Model):
             line.itsm_counted_hours = counted
             line.itsm_nho_hours = nho
             line.itsm_credit_hours = float_round(credit, precision_digits=2)
-            line.itsm_surcharge_detail = rules.explain(
-                raw,
-                counted,
-                nho,
-                urgent,
-                credit,
-                mode,
-                span,
-                term["rounding"],
-                term["urgent"],
-                term["nho"],
-                term["combination"],
-                lang=term["lang"],
+            line.itsm_count_terms = rules.count_terms(
+                term["rounding"], term["urgent"], term["nho"], term["combination"]
+            )
+
+    @api.depends(
+        "unit_amount",
+        "itsm_counted_hours",
+        "itsm_nho_hours",
+        "itsm_is_urgent",
+        "itsm_credit_hours",
+        "itsm_mode",
+        "itsm_onsite_span",
+        "itsm_count_terms",
+    )
+    @api.depends_context("lang")
+    def _compute_itsm_surcharge_detail(self):
+        """The explanation is written for whoever reads it: the client on a statement or the portal, in its own
+        language, the technician in the backend in theirs. Only the figures and the terms are stored."""
+        lang = self.env.lang or "en_US"
+        for line in self:
+            line.itsm_surcharge_detail = rules.explain_counted(
+                line.unit_amount,
+                line.itsm_counted_hours,
+                line.itsm_nho_hours,
+                line.itsm_is_urgent,
+                line.itsm_credit_hours,
+                line.itsm_mode,
+                line.itsm_onsite_span,
+                line.itsm_count_terms,
+                lang=lang,
             )
 
     def _itsm_working_intervals(self):

@@ -11,6 +11,7 @@ from .itsm_sla_rule import TICKET_KINDS
 SLA_STATES = [("on_track", "On track"), ("at_risk", "At risk"), ("breached", "Breached"), ("met", "Met")]
 # Fields whose change moves the SLA deadlines.
 SLA_SCAN_BATCH = 1000  # tickets evaluated per cron transaction
+FORM_LINES = 50  # interventions listed on the user assistance form (its totals count them all)
 
 SLA_FIELDS = {"itsm_kind", "priority", "itsm_request_date", "itsm_agreed_date", "itsm_contract_id", "company_id"}
 
@@ -81,11 +82,23 @@ class HelpdeskTicket(models.Model):
     itsm_paused_business_hours = fields.Float(
         string="Paused business hours", copy=False, help="Business hours spent waiting for the client."
     )
-    itsm_response_met_pct = fields.Float(
-        string="Response met (%)", compute="_compute_itsm_met_pct", store=True, aggregator="avg"
+    # Counts (0 or 1) rather than a percentage per ticket: an average of per-ticket percentages would count the
+    # tickets not judged yet as 0 % (or 100 %); the analysis sums what was judged and what was met.
+    itsm_response_judged = fields.Integer(
+        string="Responses judged",
+        compute="_compute_itsm_sla_counts",
+        store=True,
+        help="1 once the response target is met or missed (answered, or its deadline passed unanswered).",
     )
-    itsm_resolution_met_pct = fields.Float(
-        string="Resolution met (%)", compute="_compute_itsm_met_pct", store=True, aggregator="avg"
+    itsm_response_in_time = fields.Integer(string="Responses in time", compute="_compute_itsm_sla_counts", store=True)
+    itsm_resolution_judged = fields.Integer(
+        string="Resolutions judged",
+        compute="_compute_itsm_sla_counts",
+        store=True,
+        help="1 once the resolution target is met or missed (closed, or its deadline passed unresolved).",
+    )
+    itsm_resolution_in_time = fields.Integer(
+        string="Resolutions in time", compute="_compute_itsm_sla_counts", store=True
     )
 
     # "Fiche d'assistance utilisateur": what the help desk records on the call
@@ -115,8 +128,27 @@ class HelpdeskTicket(models.Model):
     # ------------------------------------------------------------ compute
     @api.depends("timesheet_ids.itsm_credit_hours")
     def _compute_itsm_credit_hours(self):
+        # one aggregate query for the batch: a ticket may carry thousands of interventions
+        sums = dict(
+            self.env["account.analytic.line"]
+            .sudo()
+            ._read_group([("ticket_id", "in", self.ids)], ["ticket_id"], ["itsm_credit_hours:sum"])
+        )
         for ticket in self:
-            ticket.itsm_credit_hours = sum(ticket.timesheet_ids.mapped("itsm_credit_hours"))
+            ticket.itsm_credit_hours = sums.get(ticket._origin, 0.0) if ticket._origin else 0.0
+
+    def _itsm_form_lines(self, limit=FORM_LINES):
+        """The interventions the user assistance form lists: the last ``limit`` ones, oldest first.
+
+        The form is for a person to read, and anyone with the ticket's link can ask for it: it stays bounded
+        whatever the ticket's history; its totals are of all the interventions (``total_hours``,
+        ``itsm_credit_hours``) and it says how many it leaves out.
+        """
+        self.ensure_one()
+        Line = self.env["account.analytic.line"]
+        lines = Line.search([("ticket_id", "=", self.id)], order="date desc, date_time desc, id desc", limit=limit)
+        count = Line.search_count([("ticket_id", "=", self.id)]) if len(lines) == limit else len(lines)
+        return lines.sorted(lambda line: (line.date_time or line.date, line.id)), count
 
     def _get_report_base_filename(self):
         """File name of the PDFs printed from the portal (the user assistance form)."""
@@ -201,37 +233,98 @@ class HelpdeskTicket(models.Model):
         return lambda hours: rules.plan_hours(weekly, tz_name, holidays, start, hours + paused)
 
     @api.depends(
-        "itsm_response_breached", "itsm_resolution_breached", "itsm_first_response_date", "closed", "itsm_sla_rule_id"
+        "itsm_response_breached",
+        "itsm_resolution_breached",
+        "itsm_first_response_date",
+        "closed",
+        "itsm_sla_rule_id",
+        "itsm_response_deadline",
+        "itsm_resolution_deadline",
     )
-    def _compute_itsm_met_pct(self):
+    def _compute_itsm_sla_counts(self):
+        """The stored counts follow the breach flags the SLA scan sets with the same rule (rules.sla_outcome)."""
         for ticket in self:
-            answered, resolved = ticket._itsm_sla_measured()
-            ticket.itsm_response_met_pct = (0.0 if ticket.itsm_response_breached else 100.0) if answered else False
-            ticket.itsm_resolution_met_pct = (0.0 if ticket.itsm_resolution_breached else 100.0) if resolved else False
+            judged = {"response": False, "resolution": False}
+            if ticket.itsm_sla_rule_id:
+                judged["response"] = bool(ticket.itsm_response_deadline) and (
+                    bool(ticket.itsm_first_response_date) or ticket.itsm_response_breached
+                )
+                judged["resolution"] = bool(ticket.itsm_resolution_deadline) and (
+                    ticket.closed or ticket.itsm_resolution_breached
+                )
+            ticket.itsm_response_judged = int(judged["response"])
+            ticket.itsm_response_in_time = int(judged["response"] and not ticket.itsm_response_breached)
+            ticket.itsm_resolution_judged = int(judged["resolution"])
+            ticket.itsm_resolution_in_time = int(judged["resolution"] and not ticket.itsm_resolution_breached)
 
-    def _itsm_sla_measured(self):
-        """(response measured, resolution measured): a target counts once it is met or missed.
+    def _itsm_sla_clock(self, now):
+        """The time this ticket's SLA clock shows at ``now``: the start of the pause while it waits for the client."""
+        self.ensure_one()
+        return self.itsm_pause_start or now
 
-        The response is measured once the client got an answer or the deadline passed, the resolution once the
-        ticket is closed or its deadline passed; a ticket under no SLA rule is never measured.
+    def _itsm_sla_done_dates(self, clock):
+        """(answered at, resolved at) of this ticket, ``None`` for what is not done."""
+        self.ensure_one()
+        resolved = (self.closed_date or clock) if self.closed else None
+        return self.itsm_first_response_date or None, resolved
+
+    def _itsm_sla_outcomes(self, now=None):
+        """(response, resolution) outcome of this ticket at ``now``: ``"met"``, ``"missed"`` or ``None``.
+
+        One rule (``rules.sla_outcome``) for the SLA scan, the committees, the compliance report and the portal.
+        A ticket under no SLA rule is never judged.
         """
         self.ensure_one()
         if not self.itsm_sla_rule_id:
-            return False, False
+            return None, None
+        clock = self._itsm_sla_clock(now or fields.Datetime.now())
+        answered, resolved = self._itsm_sla_done_dates(clock)
         return (
-            bool(self.itsm_first_response_date) or self.itsm_response_breached,
-            self.closed or self.itsm_resolution_breached,
+            rules.sla_outcome(self.itsm_response_deadline, answered, clock),
+            rules.sla_outcome(self.itsm_resolution_deadline, resolved, clock),
         )
 
-    def _itsm_sla_tally(self):
+    @api.model
+    def _itsm_sla_due_domain(self, start, end):
+        """Tickets with a response or resolution deadline in [start, end) (naive UTC datetimes)."""
+        return [
+            ("itsm_sla_rule_id", "!=", False),
+            "|",
+            "&",
+            ("itsm_response_deadline", ">=", start),
+            ("itsm_response_deadline", "<", end),
+            "&",
+            ("itsm_resolution_deadline", ">=", start),
+            ("itsm_resolution_deadline", "<", end),
+        ]
+
+    @api.model
+    def _itsm_sla_period(self, domain, start, end, now=None):
+        """The service levels of a period: the targets of the tickets of ``domain`` that fell due in [start, end).
+
+        A target counts in the period whose dates hold its deadline, as soon as it is met or missed (open or
+        closed ticket); a target not judged yet is left out. Returns ``_itsm_sla_tally``'s cells.
+        """
+        tickets = self.with_context(active_test=False).search(
+            [*domain, *self._itsm_sla_due_domain(start, end)], order="id"
+        )
+        return tickets._itsm_sla_tally(start, end, now=now)
+
+    def _itsm_sla_tally(self, start=None, end=None, now=None):
         """SLA results of these tickets by (kind, priority), the figures of the compliance report and committees.
 
         Each cell: ``tickets``, ``sla`` (those under an SLA rule), ``response_due`` / ``response_met`` and
-        ``resolution_due`` / ``resolution_met`` (targets measured / met), ``breached`` (tickets that missed one).
-        Cells are ordered incidents first, then by decreasing priority.
+        ``resolution_due`` / ``resolution_met`` (targets judged / met, see ``_itsm_sla_outcomes``), ``breached``
+        (tickets that missed one). With ``start`` and ``end``, only the targets whose deadline lies in
+        [start, end) count. Cells are ordered incidents first, then by decreasing priority.
         """
+        now = now or fields.Datetime.now()
         kinds = [key for key, _label in TICKET_KINDS]
         tally = {}
+
+        def in_period(deadline):
+            return start is None or (deadline and start <= deadline < end)
+
         for ticket in self:
             cell = tally.setdefault(
                 (ticket.itsm_kind, ticket.priority),
@@ -246,13 +339,18 @@ class HelpdeskTicket(models.Model):
                 },
             )
             cell["tickets"] |= ticket
-            answered, resolved = ticket._itsm_sla_measured()
             cell["sla"] += bool(ticket.itsm_sla_rule_id)
-            cell["response_due"] += answered
-            cell["response_met"] += answered and not ticket.itsm_response_breached
-            cell["resolution_due"] += resolved
-            cell["resolution_met"] += resolved and not ticket.itsm_resolution_breached
-            if ticket.itsm_response_breached or ticket.itsm_resolution_breached:
+            response, resolution = ticket._itsm_sla_outcomes(now)
+            missed = False
+            if response and in_period(ticket.itsm_response_deadline):
+                cell["response_due"] += 1
+                cell["response_met"] += response == rules.SLA_MET
+                missed = response == rules.SLA_MISSED
+            if resolution and in_period(ticket.itsm_resolution_deadline):
+                cell["resolution_due"] += 1
+                cell["resolution_met"] += resolution == rules.SLA_MET
+                missed = missed or resolution == rules.SLA_MISSED
+            if missed:
                 cell["breached"] |= ticket
         return dict(sorted(tally.items(), key=lambda item: (kinds.index(item[0][0]), -int(item[0][1] or 0))))
 
@@ -387,21 +485,18 @@ class HelpdeskTicket(models.Model):
         now = now or fields.Datetime.now()
         breached_response, breached_resolution, at_risk, updates = [], [], [], {}
         for ticket in self:
-            clock = ticket.itsm_pause_start or now  # a paused clock does not run
+            clock = ticket._itsm_sla_clock(now)  # a paused clock does not run
+            answered, resolved = ticket._itsm_sla_done_dates(clock)
             values = {}
-            response_end = ticket.itsm_first_response_date or clock
             if (
-                ticket.itsm_response_deadline
-                and not ticket.itsm_response_breached
-                and response_end > ticket.itsm_response_deadline
+                not ticket.itsm_response_breached
+                and rules.sla_outcome(ticket.itsm_response_deadline, answered, clock) == rules.SLA_MISSED
             ):
                 values["itsm_response_breached"] = True
                 breached_response.append(ticket)
-            resolution_end = (ticket.closed_date or clock) if ticket.closed else clock
             if (
-                ticket.itsm_resolution_deadline
-                and not ticket.itsm_resolution_breached
-                and resolution_end > ticket.itsm_resolution_deadline
+                not ticket.itsm_resolution_breached
+                and rules.sla_outcome(ticket.itsm_resolution_deadline, resolved, clock) == rules.SLA_MISSED
             ):
                 values["itsm_resolution_breached"] = True
                 breached_resolution.append(ticket)

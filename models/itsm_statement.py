@@ -207,7 +207,6 @@ class ItsmStatement(models.Model):
                 order="date, date_time, id",
             )
         )
-        mode_labels = dict(self.env["account.analytic.line"]._fields["itsm_mode"]._description_selection(self.env))
         values["line_ids"] = [fields.Command.clear()] + [
             fields.Command.create(
                 {
@@ -217,14 +216,15 @@ class ItsmStatement(models.Model):
                     "ticket_name": line.ticket_id.name or "",
                     "technician": line.employee_id.name or line.user_id.name or "",
                     "description": line.name or "",
-                    "mode": mode_labels.get(line.itsm_mode, line.itsm_mode or ""),
+                    "mode_key": line.itsm_mode,
+                    "onsite_span": line.itsm_onsite_span,
+                    "count_terms": line.itsm_count_terms,
                     "raw_hours": line.unit_amount,
                     "counted_hours": line.itsm_counted_hours,
                     "nho_hours": line.itsm_nho_hours,
                     "is_urgent": line.itsm_is_urgent,
                     "is_project": line.itsm_is_project,
                     "credit_hours": line.itsm_credit_hours,
-                    "detail": line.itsm_surcharge_detail or "",
                 }
             )
             for line in lines

@@ -19,8 +19,9 @@ class ProductTemplate(models.Model):
 
     @api.constrains("itsm_is_credit_package", "itsm_credit_hours")
     def _check_itsm_credit_hours(self):
+        """One source of truth: a package credits hours, and only a package has credited hours."""
         for template in self:
-            if template.itsm_credit_hours < 0 or (template.itsm_is_credit_package and template.itsm_credit_hours <= 0):
+            if template.itsm_is_credit_package and template.itsm_credit_hours <= 0:
                 raise ValidationError(
                     self.env._(
                         "The time-credit package %(product)s must credit a positive number of hours (got %(hours)s h).",
@@ -28,3 +29,17 @@ class ProductTemplate(models.Model):
                         hours=template.itsm_credit_hours,
                     )
                 )
+            if not template.itsm_is_credit_package and template.itsm_credit_hours:
+                raise ValidationError(
+                    self.env._(
+                        "Product %(product)s has %(hours)s credited hours but is not a time-credit package: selling "
+                        "it would credit nothing. Tick Time-credit package, or set its credited hours to 0.",
+                        product=template.display_name,
+                        hours=template.itsm_credit_hours,
+                    )
+                )
+
+    @api.onchange("itsm_is_credit_package")
+    def _onchange_itsm_is_credit_package(self):
+        if not self.itsm_is_credit_package:
+            self.itsm_credit_hours = 0.0

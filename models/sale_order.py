@@ -152,6 +152,14 @@ class SaleOrder(models.Model):
         for order in self:
             lines = order.order_line.filtered(lambda line: line._itsm_credit_hours() > 0)
             if not lines:
+                if order.itsm_contract_id:
+                    order.message_post(
+                        body=self.env._(
+                            "Order confirmed on contract %(contract)s without any time-credit package: "
+                            "no hours were credited.",
+                            contract=order.itsm_contract_id.name,
+                        )
+                    )
                 continue
             contract = (order.itsm_contract_id or order._itsm_find_or_create_contract()).sudo()
             contract._check_can_recharge()

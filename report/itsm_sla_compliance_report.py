@@ -48,20 +48,12 @@ class ReportItsmSlaCompliance(models.AbstractModel):
         tz_name = contract.user_id.tz or contract.company_id.partner_id.tz or "Europe/Paris"
         start = rules.local_to_utc(date_from, 0, tz_name)
         end = rules.local_to_utc(date_to + timedelta(days=1), 0, tz_name)
-        tickets = (
-            self.env["helpdesk.ticket"]
-            .sudo()
-            .with_context(active_test=False)
-            .search(
-                [
-                    ("itsm_contract_id", "=", contract.id),
-                    ("itsm_request_date", ">=", start),
-                    ("itsm_request_date", "<", end),
-                ],
-                order="itsm_request_date, id",
-            )
+        tally = (
+            self.env["helpdesk.ticket"].sudo()._itsm_sla_period([("itsm_contract_id", "=", contract.id)], start, end)
         )
-        tally = tickets._itsm_sla_tally()
+        tickets = self.env["helpdesk.ticket"].sudo().browse()
+        for cell in tally.values():
+            tickets |= cell["tickets"]
         matrix = contract.sla_matrix_id or self.env["itsm.sla.matrix"]._default_matrix(contract.company_id)
         rule_fields = self.env["itsm.sla.rule"]._fields
         kinds = dict(rule_fields["ticket_kind"]._description_selection(self.env))
@@ -87,7 +79,11 @@ class ReportItsmSlaCompliance(models.AbstractModel):
         response_met = sum(cell["response_met"] for cell in tally.values())
         resolution_due = sum(cell["resolution_due"] for cell in tally.values())
         resolution_met = sum(cell["resolution_met"] for cell in tally.values())
-        breached = tickets.filtered(lambda t: t.itsm_response_breached or t.itsm_resolution_breached)
+        breached = tickets.browse()
+        for cell in tally.values():
+            breached |= cell["breached"]
+        now = fields.Datetime.now()
+        outcomes = {ticket.id: ticket._itsm_sla_outcomes(now) for ticket in breached}
         return {
             "matrix": matrix,
             "tickets": tickets,
@@ -98,7 +94,8 @@ class ReportItsmSlaCompliance(models.AbstractModel):
             "resolution_due": resolution_due,
             "resolution_met": resolution_met,
             "resolution_pct": rules.share_pct(resolution_met, resolution_due),
-            "pending": len(tickets.filtered(lambda t: t.itsm_sla_rule_id and not t._itsm_sla_measured()[1])),
+            "pending": len(tickets.filtered(lambda t: not t.closed)),
             "breached": breached,
+            "outcomes": outcomes,
             "tz": tz_name,
         }

@@ -15,4 +15,5 @@ from . import test_retention
 from . import test_reversibility
 from . import test_rules
 from . import test_sla
+from . import test_sla_rule
 from . import test_statement

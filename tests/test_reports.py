@@ -68,26 +68,52 @@ class TestSlaComplianceFigures(ReportCase):
         t1, t2, t3, t4, t5 = self._november_tickets()
         self.assertEqual((t2.itsm_response_breached, t2.itsm_resolution_breached), (True, False))
         self.assertEqual((t3.itsm_response_breached, t3.itsm_resolution_breached), (True, True))
-        values = self.env["report.itsm_service_contract.report_itsm_sla_compliance"]._get_report_values(
-            self.contract.ids, data=NOVEMBER
-        )
+        report = self.env["report.itsm_service_contract.report_itsm_sla_compliance"]
+        with freeze_time("2026-12-05 10:00:00"):
+            values = report._get_report_values(self.contract.ids, data=NOVEMBER)
         fig = values["figures"][self.contract.id]
-        # the fixture's ticket (P3, requested on 9 November, neither answered nor due) is in the period too
+        # Every target whose deadline lies in November, judged on 5 December (worked out by hand):
+        # fixture ticket, P3 requested Mon 9 Nov 09:00: response due 9 Nov 14:00, resolution 10 Nov 17:00, never
+        #   answered nor closed: both missed although nobody flagged them (the scan never ran on it);
+        # t1, P3 16 Nov 08:00, answered and closed 09:00: both met (due 12:00 and 17 Nov 16:00);
+        # t2, P3 16 Nov 08:00, open and unanswered: both missed (the resolution fell due on 17 Nov 16:00);
+        # t3, P1 18 Nov 10:00, closed 16:00: response due 11:00 and resolution due 14:00 both missed.
         self.assertEqual(fig["tickets"], self.ticket | t1 | t2 | t3, "December and other clients' tickets are out")
         rows = [
             (r["kind"], r["priority"], r["tickets"], r["response_met"], r["response_due"], r["resolution_met"])
             for r in fig["rows"]
         ]
-        # incidents first, highest priority first; t2's resolution is not due yet: not counted
-        self.assertEqual(rows, [("Incident", "P1 - Critical", 1, 0, 1, 0), ("Incident", "P3 - Normal", 3, 1, 2, 1)])
-        self.assertEqual([r["resolution_due"] for r in fig["rows"]], [1, 1])
+        self.assertEqual(rows, [("Incident", "P1 - Critical", 1, 0, 1, 0), ("Incident", "P3 - Normal", 3, 1, 3, 1)])
+        self.assertEqual([r["resolution_due"] for r in fig["rows"]], [1, 3])
         self.assertEqual([r["rule"].response_hours for r in fig["rows"]], [1.0, 4.0])
-        self.assertEqual((fig["response_met"], fig["response_due"], fig["response_pct"]), (1, 3, 33.3))
-        self.assertEqual((fig["resolution_met"], fig["resolution_due"], fig["resolution_pct"]), (1, 2, 50.0))
-        self.assertEqual(fig["breached"], t2 | t3)
+        self.assertEqual((fig["response_met"], fig["response_due"], fig["response_pct"]), (1, 4, 25.0))
+        self.assertEqual((fig["resolution_met"], fig["resolution_due"], fig["resolution_pct"]), (1, 4, 25.0))
+        self.assertEqual(fig["breached"], self.ticket | t2 | t3)
         self.assertEqual(fig["pending"], 2, "t2 and the fixture's ticket are still open")
         self.assertNotIn(t4, fig["tickets"])
         self.assertNotIn(t5, fig["tickets"])
+
+    def test_targets_not_due_yet_are_left_out(self):
+        t1, t2, _t3, _t4, _t5 = self._november_tickets()
+        report = self.env["report.itsm_service_contract.report_itsm_sla_compliance"]
+        # on 17 November at 12:00, t2's resolution (due 17 Nov 16:00) is not judged yet; its response is (missed)
+        with freeze_time("2026-11-17 12:00:00"):
+            fig = report._get_report_values(self.contract.ids, data=NOVEMBER)["figures"][self.contract.id]
+        p3 = next(row for row in fig["rows"] if row["priority"] == "P3 - Normal")
+        self.assertEqual((p3["response_met"], p3["response_due"]), (1, 3))
+        self.assertEqual((p3["resolution_met"], p3["resolution_due"]), (1, 2), "t1 met, the fixture's ticket missed")
+
+    def test_a_period_with_nothing_due_shows_no_percentage(self):
+        self._november_tickets()
+        report = self.env["report.itsm_service_contract.report_itsm_sla_compliance"]
+        with freeze_time("2026-12-05 10:00:00"):
+            data = {"date_from": "2026-09-01", "date_to": "2026-09-30"}
+            fig = report._get_report_values(self.contract.ids, data=data)["figures"][self.contract.id]
+            html = self.env["ir.actions.report"]._render_qweb_html(SLA_REPORT, self.contract.ids, data=data)[0]
+        self.assertEqual((fig["response_due"], fig["response_pct"]), (0, None))
+        self.assertEqual((fig["resolution_due"], fig["resolution_pct"]), (0, None))
+        self.assertIn("—", html.decode())
+        self.assertNotIn("100.0 %", html.decode())
 
     def test_wizard_defaults_to_last_month_and_refuses_reversed_period(self):
         with freeze_time("2026-12-05 10:00:00"):
@@ -127,14 +153,16 @@ class TestReportPdf(ReportCase, HttpCase):
 
     def test_sla_report(self):
         t1, t2, t3, t4, _t5 = self._november_tickets()
-        html = self.env["ir.actions.report"]._render_qweb_html(SLA_REPORT, self.contract.ids, data=NOVEMBER)[0].decode()
+        with freeze_time("2026-12-05 10:00:00"):
+            html = self.env["ir.actions.report"]._render_qweb_html(SLA_REPORT, self.contract.ids, data=NOVEMBER)[0]
+        html = html.decode()
         self.assertIn("SLA compliance report", html)
         for ticket in (t2, t3):
             self.assertIn(ticket.number, html, "breached tickets are listed")
         self.assertNotIn(t1.number, html, "a ticket that met its targets is not listed")
         self.assertNotIn(t4.number, html)
-        self.assertIn("33.3", html)
-        self.assertIn("50.0", html)
+        self.assertIn("25.0 %", html)  # 1 of 4 responses, 1 of 4 resolutions in time (see the figures test)
+        self.assertIn("33.3 %", html)  # the P3 row
         reader = self._pdf(SLA_REPORT, self.contract.ids, NOVEMBER)
         self.assertEqual(reader.getNumPages(), 1, "no empty page")
         if not wkhtmltopdf_draws_headers():

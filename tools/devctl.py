@@ -81,7 +81,8 @@ def find_odoo():
         die(NO_ODOO.format(python=PYTHON))
     if probe.stdout.strip() != "18":
         die(NO_ODOO.format(python=PYTHON) + f"\nThe importable odoo is version {probe.stdout.strip()}, not 18.")
-    return [PYTHON, "-m", "odoo"], None
+    # not ``python -m odoo``: Odoo restarts itself by running its start script again when a limit is hit
+    return [PYTHON, os.path.join(ROOT, "tools", "odoo_run.py")], None
 
 
 # ------------------------------------------------------------ packages ----

@@ -106,9 +106,6 @@ def login(user, password):
 # ---------------------------------------------------------------- server ----
 class Server:
     def __init__(self, odoo_cmd, env):
-        if odoo_cmd[1:] == ["-m", "odoo"]:
-            # Odoo spawns its gevent process by re-running its start script: it must be a script
-            odoo_cmd = [odoo_cmd[0], os.path.join(os.path.dirname(os.path.abspath(__file__)), "odoo_run.py")]
         self.cmd = [
             *odoo_cmd,
             *devctl.odoo_args(DB),
