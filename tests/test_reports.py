@@ -94,7 +94,7 @@ class TestSlaComplianceFigures(ReportCase):
         self.assertNotIn(t5, fig["tickets"])
 
     def test_targets_not_due_yet_are_left_out(self):
-        t1, t2, _t3, _t4, _t5 = self._november_tickets()
+        self._november_tickets()
         report = self.env["report.itsm_service_contract.report_itsm_sla_compliance"]
         # on 17 November at 12:00, t2's resolution (due 17 Nov 16:00) is not judged yet; its response is (missed)
         with freeze_time("2026-11-17 12:00:00"):

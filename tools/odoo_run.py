@@ -12,7 +12,7 @@ import os
 
 os.environ["TZ"] = "UTC"  # as odoo-bin: the server's time zone is UTC before the time module is imported
 
-import odoo  # noqa: E402
+import odoo
 
 if __name__ == "__main__":
     odoo.cli.main()
