@@ -140,12 +140,51 @@ class ItsmCommittee(models.Model):
     kpi_tickets_opened = fields.Integer(string="Tickets opened", readonly=True, copy=False)
     kpi_tickets_closed = fields.Integer(string="Tickets closed", readonly=True, copy=False)
     kpi_sla_tickets = fields.Integer(
-        string="Closed tickets under SLA", readonly=True, copy=False, help="Closed in the period with an SLA rule."
+        string="Tickets with a target due",
+        readonly=True,
+        copy=False,
+        help="Tickets with a response or resolution deadline in the period.",
+    )
+    kpi_response_due = fields.Integer(
+        string="Response targets judged",
+        readonly=True,
+        copy=False,
+        help="Response deadlines of the period that were met or missed (open tickets included); those not come yet "
+        "are left out.",
     )
     kpi_response_met = fields.Integer(string="Response targets met", readonly=True, copy=False)
-    kpi_response_met_pct = fields.Float(string="Response met (%)", readonly=True, copy=False, digits=(5, 1))
+    kpi_response_met_pct = fields.Float(
+        string="Response met (%)",
+        readonly=True,
+        copy=False,
+        digits=(5, 1),
+        help="Meaningful only when some target was judged: see Response met.",
+    )
+    kpi_resolution_due = fields.Integer(
+        string="Resolution targets judged",
+        readonly=True,
+        copy=False,
+        help="Resolution deadlines of the period that were met or missed (open tickets included); those not come "
+        "yet are left out.",
+    )
     kpi_resolution_met = fields.Integer(string="Resolution targets met", readonly=True, copy=False)
-    kpi_resolution_met_pct = fields.Float(string="Resolution met (%)", readonly=True, copy=False, digits=(5, 1))
+    kpi_resolution_met_pct = fields.Float(
+        string="Resolution met (%)",
+        readonly=True,
+        copy=False,
+        digits=(5, 1),
+        help="Meaningful only when some target was judged: see Resolution met.",
+    )
+    kpi_response_display = fields.Char(
+        string="Response met",
+        compute="_compute_kpi_display",
+        help="The share of response targets met, or — when none was judged in the period.",
+    )
+    kpi_resolution_display = fields.Char(
+        string="Resolution met",
+        compute="_compute_kpi_display",
+        help="The share of resolution targets met, or — when none was judged in the period.",
+    )
     kpi_consumed_hours = fields.Float(
         string="Credit consumed (h)", readonly=True, copy=False, digits=(16, 2), help="Net consumption of the period."
     )
@@ -172,6 +211,22 @@ class ItsmCommittee(models.Model):
     )
 
     # ------------------------------------------------------------ computes
+    @api.depends("kpi_response_due", "kpi_response_met_pct", "kpi_resolution_due", "kpi_resolution_met_pct")
+    def _compute_kpi_display(self):
+        for committee in self:
+            committee.kpi_response_display = rules.format_pct(committee._itsm_response_pct())
+            committee.kpi_resolution_display = rules.format_pct(committee._itsm_resolution_pct())
+
+    def _itsm_response_pct(self):
+        """The share of response targets met, ``None`` when none was judged (shown as a dash)."""
+        self.ensure_one()
+        return self.kpi_response_met_pct if self.kpi_response_due else None
+
+    def _itsm_resolution_pct(self):
+        """The share of resolution targets met, ``None`` when none was judged (shown as a dash)."""
+        self.ensure_one()
+        return self.kpi_resolution_met_pct if self.kpi_resolution_due else None
+
     @api.depends("committee_type", "date")
     def _compute_period(self):
         for committee in self:

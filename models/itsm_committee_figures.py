@@ -98,20 +98,44 @@ class ItsmCommittee(models.Model):
         closed = Ticket.search(
             [*contract_domain, ("closed", "=", True), ("closed_date", ">=", start), ("closed_date", "<", end)]
         )
-        under_sla = closed.filtered("itsm_sla_rule_id")
-        closed_tally = closed._itsm_sla_tally()
-        response_met = sum(cell["response_met"] for cell in closed_tally.values())
-        resolution_met = sum(cell["resolution_met"] for cell in closed_tally.values())
+        # service levels: every target that fell due in the period, met or missed, open tickets included
+        tally = Ticket._itsm_sla_period(contract_domain, start, end)
+        due_tickets = Ticket.browse()
+        for cell in tally.values():
+            due_tickets |= cell["tickets"]
+        response_due = sum(cell["response_due"] for cell in tally.values())
+        response_met = sum(cell["response_met"] for cell in tally.values())
+        resolution_due = sum(cell["resolution_due"] for cell in tally.values())
+        resolution_met = sum(cell["resolution_met"] for cell in tally.values())
+        # credit drawn in the period by the tickets of each kind and priority (the consumption moves, net)
+        drawn = defaultdict(float)
+        for move in (
+            self.env["itsm.credit.move"]
+            .sudo()
+            .search(
+                [
+                    ("contract_id", "=", contract.id),
+                    ("move_type", "=", "consumption"),
+                    ("date", ">=", self.period_start),
+                    ("date", "<=", self.period_end),
+                    ("timesheet_id.ticket_id", "!=", False),
+                ]
+            )
+        ):
+            ticket = move.timesheet_id.ticket_id
+            drawn[(ticket.itsm_kind, ticket.priority)] -= move.hours
 
         lines = []
-        # tickets by kind and priority, with the SLA results of those closed in the period
+        # tickets by kind and priority: opened, closed, the targets judged in the period, the credit drawn
         opened_count = Counter((ticket.itsm_kind, ticket.priority) for ticket in opened)
-        empty = {"tickets": (), "sla": 0, "response_met": 0, "resolution_met": 0}
+        closed_count = Counter((ticket.itsm_kind, ticket.priority) for ticket in closed)
+        empty = {"tickets": (), "response_due": 0, "response_met": 0, "resolution_due": 0, "resolution_met": 0}
         kinds = [key for key, _label in TICKET_KINDS]
         for kind, priority in sorted(
-            set(opened_count) | set(closed_tally), key=lambda k: (kinds.index(k[0]), -int(k[1] or 0))
+            set(opened_count) | set(closed_count) | set(tally) | set(drawn),
+            key=lambda k: (kinds.index(k[0]), -int(k[1] or 0)),
         ):
-            cell = closed_tally.get((kind, priority), empty)
+            cell = tally.get((kind, priority), empty)
             lines.append(
                 {
                     "section": "tickets",
@@ -120,10 +144,13 @@ class ItsmCommittee(models.Model):
                     "priority": priority,
                     "name": f"{dict(TICKET_KINDS)[kind]} {PRIORITY_LABELS.get(priority, priority)}",
                     "count": opened_count[(kind, priority)],
-                    "count_closed": len(cell["tickets"]),
-                    "count_sla": cell["sla"],
+                    "count_closed": closed_count[(kind, priority)],
+                    "count_sla": len(cell["tickets"]),
+                    "response_due": cell["response_due"],
                     "response_met": cell["response_met"],
+                    "resolution_due": cell["resolution_due"],
                     "resolution_met": cell["resolution_met"],
+                    "hours": float_round(drawn.get((kind, priority), 0.0), 2),
                 }
             )
         # top 5 categories of the tickets opened
@@ -210,11 +237,14 @@ class ItsmCommittee(models.Model):
         return {
             "kpi_tickets_opened": len(opened),
             "kpi_tickets_closed": len(closed),
-            "kpi_sla_tickets": len(under_sla),
+            "kpi_sla_tickets": len(due_tickets),
+            "kpi_response_due": response_due,
             "kpi_response_met": response_met,
-            "kpi_response_met_pct": rules.share_pct(response_met, len(under_sla)),
+            # a share of nothing is stored as 0 beside a count of 0 judged: shown as "—", never as a rate
+            "kpi_response_met_pct": rules.share_pct(response_met, response_due) or 0.0,
+            "kpi_resolution_due": resolution_due,
             "kpi_resolution_met": resolution_met,
-            "kpi_resolution_met_pct": rules.share_pct(resolution_met, len(under_sla)),
+            "kpi_resolution_met_pct": rules.share_pct(resolution_met, resolution_due) or 0.0,
             "kpi_consumed_hours": float_round(consumed, 2),
             "kpi_balance_end": float_round(balance_end, 2),
             "kpi_validity_days_left": max(validity_left, 0),

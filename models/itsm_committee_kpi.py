@@ -28,9 +28,14 @@ class ItsmCommitteeKpi(models.Model):
     category_id = fields.Many2one("helpdesk.ticket.category")
     count = fields.Integer(string="Tickets", help="Tickets opened in the period (occurrences for recurring incidents).")
     count_closed = fields.Integer(string="Closed")
-    count_sla = fields.Integer(string="Closed under SLA")
+    count_sla = fields.Integer(string="With a target due", help="Tickets with a deadline in the period.")
+    response_due = fields.Integer(string="Responses judged", help="Response targets met or missed in the period.")
     response_met = fields.Integer(string="Response met")
+    resolution_due = fields.Integer(string="Resolutions judged", help="Resolution targets met or missed in the period.")
     resolution_met = fields.Integer(string="Resolution met")
     month = fields.Date()
-    hours = fields.Float(digits=(16, 2))
+    hours = fields.Float(
+        digits=(16, 2),
+        help="Monthly consumption: hours of the month. Tickets: credit drawn in the period by the row's tickets.",
+    )
     detail = fields.Char(help="Tickets concerned.")

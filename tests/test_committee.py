@@ -80,15 +80,23 @@ class TestCommittee(CommitteeCase):
         self._november()
         committee = self._committee()
         self.assertEqual((committee.period_start, committee.period_end), (date(2026, 11, 1), date(2026, 11, 30)))
-        committee.action_prepare()
+        with freeze_time("2026-12-10 08:00:00"):
+            committee.action_prepare()
         self.assertEqual(committee.state, "prepared")
         # opened in November: the fixture's ticket (9th), the P1 (16th), three printer incidents
         self.assertEqual(committee.kpi_tickets_opened, 5)
         # closed in November: P1, two printer incidents, the October request
         self.assertEqual(committee.kpi_tickets_closed, 4)
-        self.assertEqual(committee.kpi_sla_tickets, 4)
-        self.assertEqual((committee.kpi_response_met, committee.kpi_resolution_met), (2, 2))
-        self.assertEqual((committee.kpi_response_met_pct, committee.kpi_resolution_met_pct), (50.0, 50.0))
+        # Targets due in November (default matrix, standard calendar 08-12/13-17 Brussels), judged on 10 December:
+        # fixture P3 of 9 Nov, never answered: response (9 Nov) and resolution (11 Nov) missed although still open;
+        # P1 of 16 Nov closed at 09:30: response 10:00 and resolution 13:00 met; printer 17 Nov closed 09:30: met;
+        # printer 18 Nov first moved on 30 Nov: both missed; printer 19 Nov still open: both missed (deadlines 19
+        # and 23 Nov). The October request fell due in October: not November's.
+        self.assertEqual(committee.kpi_sla_tickets, 5)
+        self.assertEqual((committee.kpi_response_met, committee.kpi_response_due), (2, 5))
+        self.assertEqual((committee.kpi_resolution_met, committee.kpi_resolution_due), (2, 5))
+        self.assertEqual((committee.kpi_response_met_pct, committee.kpi_resolution_met_pct), (40.0, 40.0))
+        self.assertEqual((committee.kpi_response_display, committee.kpi_resolution_display), ("40.0 %", "40.0 %"))
         self.assertAlmostEqual(committee.kpi_consumed_hours, 1.25 + 10.5 + 1.5, places=2)
         self.assertAlmostEqual(committee.kpi_balance_end, 210 - 13.25, places=2)
         self.assertAlmostEqual(committee.kpi_nho_hours, 1.0, places=2)
@@ -101,12 +109,67 @@ class TestCommittee(CommitteeCase):
         self.assertEqual(len(recurring), 1)
         self.assertEqual((recurring.category_id, recurring.count), (self.printers, 3))
         p1_row = lines.filtered(lambda line: line.section == "tickets" and line.name == "Incident P1")
-        self.assertEqual((p1_row.count, p1_row.count_closed, p1_row.response_met), (1, 1, 1))
+        self.assertEqual((p1_row.count, p1_row.count_closed, p1_row.response_met, p1_row.response_due), (1, 1, 1, 1))
+        self.assertEqual(p1_row.hours, 0.0)
+        p3_row = lines.filtered(lambda line: line.section == "tickets" and line.name == "Incident P3")
+        self.assertEqual(
+            (p3_row.count, p3_row.count_closed, p3_row.count_sla, p3_row.response_met, p3_row.response_due),
+            (4, 2, 4, 1, 4),
+        )
+        self.assertEqual((p3_row.resolution_met, p3_row.resolution_due), (1, 4))
+        # the credit the P3 row's tickets drew in November: 1 h 15 + 10 h 30 + 1 h 30 on the fixture's ticket
+        self.assertAlmostEqual(p3_row.hours, 13.25, places=2)
+        request_row = lines.filtered(lambda line: line.section == "tickets" and line.name == "Request P2")
+        self.assertEqual((request_row.count, request_row.count_closed, request_row.response_due), (0, 1, 0))
         bars = lines.filtered(lambda line: line.section == "consumption").sorted("sequence")
         self.assertEqual(len(bars), 12)
         self.assertEqual(bars[-1].month, date(2026, 11, 1))
         self.assertAlmostEqual(bars[-1].hours, 13.25, places=2)
         self.assertEqual(sum(bars[:-1].mapped("hours")), 0.0)
+
+    def test_one_response_met_one_missed_is_fifty_percent(self):
+        """The client's check: December, two P3 incidents of Monday 7 December 09:00, judged on 10 January.
+
+        One is answered at 10:00 (response due at 14:00 UTC: met), the other never; neither is resolved by its
+        deadline (9 December): response 1 / 2 = 50 %, resolution 0 / 2 = 0 %, both tickets still open.
+        """
+        in_progress = self.env.ref("helpdesk_mgmt.helpdesk_ticket_stage_in_progress")
+        answered = self._ticket_at(datetime(2026, 12, 7, 9, 0), priority="1")
+        self._ticket_at(datetime(2026, 12, 7, 9, 0), priority="1")
+        with freeze_time(datetime(2026, 12, 7, 10, 0)):
+            answered.stage_id = in_progress
+        committee = self._committee(date=datetime(2027, 1, 11, 9, 0))
+        self.assertEqual((committee.period_start, committee.period_end), (date(2026, 12, 1), date(2026, 12, 31)))
+        with freeze_time("2027-01-10 08:00:00"):
+            committee.action_prepare()
+        self.assertEqual((committee.kpi_response_met, committee.kpi_response_due), (1, 2))
+        self.assertEqual((committee.kpi_resolution_met, committee.kpi_resolution_due), (0, 2))
+        self.assertEqual((committee.kpi_response_display, committee.kpi_resolution_display), ("50.0 %", "0.0 %"))
+        html = (
+            self.env["ir.actions.report"]
+            ._render_qweb_html("itsm_service_contract.action_report_itsm_committee", committee.ids)[0]
+            .decode()
+        )
+        self.assertIn("50.0 %", html)
+        self.assertIn("0.0 %", html)
+
+    def test_a_period_with_no_target_due_shows_no_percentage(self):
+        # 2 to 6 November: the contract runs, but no deadline falls in it (the fixture's ticket is due from the 9th)
+        committee = self._committee(
+            committee_type="exceptional", period_start=date(2026, 11, 2), period_end=date(2026, 11, 6)
+        )
+        with freeze_time("2026-12-10 08:00:00"):
+            committee.action_prepare()
+        self.assertEqual((committee.kpi_response_due, committee.kpi_resolution_due), (0, 0))
+        self.assertEqual((committee.kpi_response_display, committee.kpi_resolution_display), ("—", "—"))
+        self.assertIsNone(committee._itsm_response_pct())
+        html = (
+            self.env["ir.actions.report"]
+            ._render_qweb_html("itsm_service_contract.action_report_itsm_committee", committee.ids)[0]
+            .decode()
+        )
+        self.assertNotIn("100.0", html)
+        self.assertIn("—", html)
 
     def test_snapshot_does_not_follow_later_edits(self):
         self._november()
