@@ -11,6 +11,8 @@ from odoo.exceptions import UserError
 from odoo.exceptions import ValidationError
 from odoo.tools import float_round
 
+from ..access import checked
+
 # Fraction of the day rate billed for each on-site span.
 DAY_FRACTION = {"full_day": 1.0, "half_day": 0.5}
 
@@ -125,6 +127,7 @@ class ItsmActivitySheet(models.Model):
             groups[line.ticket_id][line.name or ""] |= line
         return groups
 
+    @checked("write")
     def action_collect(self):
         """Take the period's uninvoiced interventions of the contract."""
         for sheet in self:
@@ -141,6 +144,7 @@ class ItsmActivitySheet(models.Model):
             sheet.timesheet_ids = [Command.set(lines.ids)]
             lines.itsm_activity_sheet_id = sheet
 
+    @checked("write")
     def action_create_invoice(self):
         self.ensure_one()
         if self.state != "draft":

@@ -11,6 +11,7 @@ from odoo.exceptions import UserError
 from odoo.exceptions import ValidationError
 
 from .. import rules
+from ..access import checked
 
 COMMITTEE_TYPES = [
     ("monthly", "Monthly steering committee"),
@@ -308,6 +309,7 @@ class ItsmCommittee(models.Model):
                 )
 
     # ------------------------------------------------------------ workflow
+    @checked("write")
     def action_hold(self):
         for committee in self:
             if committee.state not in ("planned", "prepared"):
@@ -320,6 +322,7 @@ class ItsmCommittee(models.Model):
         self.filtered(lambda c: c.committee_type in FEE_TYPES and c.fee_amount)._itsm_invoice_fee()
         return True
 
+    @checked("write")
     def action_cancel(self):
         for committee in self:
             if committee.invoice_line_id and committee.invoice_line_id.parent_state != "cancel":
@@ -336,6 +339,7 @@ class ItsmCommittee(models.Model):
         self.write({"state": "cancelled"})
         return True
 
+    @checked("write")
     def action_reset_planned(self):
         self.filtered(lambda c: c.state == "cancelled").write({"state": "planned"})
         return True
@@ -405,6 +409,7 @@ class ItsmCommittee(models.Model):
                 )
             )
 
+    @checked("write")
     def action_send(self):
         """E-mail the minutes PDF to the attendees (client's language) and mark the committee sent."""
         template = self.env.ref("itsm_service_contract.mail_template_itsm_committee_minutes")
@@ -432,6 +437,7 @@ class ItsmCommittee(models.Model):
             committee.state = "sent"
         return True
 
+    @checked()
     def action_view_invoice(self):
         self.ensure_one()
         return {
@@ -441,6 +447,7 @@ class ItsmCommittee(models.Model):
             "view_mode": "form",
         }
 
+    @checked()
     def action_print_minutes(self):
         return self.env.ref("itsm_service_contract.action_report_itsm_committee").report_action(self)
 
@@ -498,6 +505,7 @@ class ItsmCommittee(models.Model):
                 }
             )
 
+    @checked("write")
     def action_schedule_meeting(self):
         self._itsm_schedule_meeting()
         return True

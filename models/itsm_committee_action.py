@@ -3,6 +3,8 @@ from odoo import fields
 from odoo import models
 from odoo.exceptions import ValidationError
 
+from ..access import checked
+
 
 class ItsmCommitteeAction(models.Model):
     _name = "itsm.committee.action"
@@ -59,11 +61,14 @@ class ItsmCommitteeAction(models.Model):
         for action in self:
             action.display_name = f"{action.committee_id.name} - {action.name}" if action.committee_id else action.name
 
+    @checked("write")
     def action_done(self):
         self.write({"state": "done"})
 
+    @checked("write")
     def action_drop(self):
         self.write({"state": "dropped"})
 
+    @checked("write")
     def action_reopen(self):
         self.write({"state": "open"})

@@ -15,6 +15,7 @@ from odoo.tools import float_round
 from odoo.tools.misc import format_date
 
 from .. import rules
+from ..access import checked
 from ..charts import bar_chart_svg
 from .itsm_sla_rule import TICKET_KINDS
 
@@ -34,6 +35,7 @@ class ItsmCommittee(models.Model):
             datetime.combine(self.period_end + timedelta(days=1), time.min),
         )
 
+    @checked("write")
     def action_prepare(self):
         """Freeze the figures of the period: the minutes never change when the data changes later."""
         for committee in self:

@@ -4,6 +4,7 @@ from odoo import fields
 from odoo import models
 from odoo.exceptions import AccessError
 
+from ..access import checked
 from .itsm_reversibility_export import PACKAGE_MARK
 
 
@@ -11,6 +12,7 @@ class ItsmContract(models.Model):
     _inherit = "itsm.contract"
 
     # ------------------------------------------------------------ buttons
+    @checked()
     def action_view_statements(self):
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id("itsm_service_contract.action_itsm_statement")
@@ -18,6 +20,7 @@ class ItsmContract(models.Model):
         action["context"] = {"default_contract_id": self.id}
         return action
 
+    @checked()
     def action_export_reversibility(self):
         """Build the reversibility package (ZIP), attach it to the contract and download it."""
         self.ensure_one()
@@ -54,12 +57,14 @@ class ItsmContract(models.Model):
         )
         return {"type": "ir.actions.act_url", "url": f"/web/content/{attachment.id}?download=true", "target": "self"}
 
+    @checked()
     def action_print_sla_report(self):
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id("itsm_service_contract.action_itsm_sla_report_wizard")
         action["context"] = {"default_contract_id": self.id}
         return action
 
+    @checked()
     def action_view_committees(self):
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id("itsm_service_contract.action_itsm_committee")
@@ -67,6 +72,7 @@ class ItsmContract(models.Model):
         action["context"] = {"default_contract_id": self.id}
         return action
 
+    @checked()
     def action_view_interventions(self):
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id("itsm_service_contract.action_itsm_interventions")
@@ -74,6 +80,7 @@ class ItsmContract(models.Model):
         action["context"] = {"default_itsm_contract_id": self.id}
         return action
 
+    @checked()
     def action_new_activity_sheet(self):
         self.ensure_one()
         sheet = self.env["itsm.activity.sheet"].create({"contract_id": self.id})
@@ -85,12 +92,14 @@ class ItsmContract(models.Model):
             "view_mode": "form",
         }
 
+    @checked()
     def action_view_credit_moves(self):
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id("itsm_service_contract.action_itsm_credit_move")
         action.update({"domain": [("contract_id", "=", self.id)], "context": {"default_contract_id": self.id}})
         return action
 
+    @checked()
     def action_open_adjustment(self):
         self.ensure_one()
         return {

@@ -1,6 +1,8 @@
 from odoo import models
 from odoo.exceptions import UserError
 
+from ..access import checked
+
 
 class ItsmContract(models.Model):
     _inherit = "itsm.contract"
@@ -50,6 +52,7 @@ class ItsmContract(models.Model):
         self.message_post(body=self.env._("Recharge quotation %(order)s prepared.", order=order._get_html_link()))
         return order
 
+    @checked()
     def action_recharge(self):
         """Prepare the draft quotation of a recharge (an amendment to the contract)."""
         self.ensure_one()
@@ -96,6 +99,7 @@ class ItsmContract(models.Model):
         )
         return order, True
 
+    @checked()
     def action_view_sale_orders(self):
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id("sale.action_orders")

@@ -8,6 +8,7 @@ from odoo import models
 from odoo.exceptions import UserError
 from odoo.tools import float_compare
 
+from ..access import checked
 from ..rules import local_to_utc
 
 
@@ -21,15 +22,18 @@ class ItsmContract(models.Model):
         return dict(self._fields["state"]._description_selection(self.env))[self.state]
 
     # ------------------------------------------------------------ actions
+    @checked("write")
     def action_activate(self):
         for contract in self:
             if contract.state != "draft":
                 raise UserError(self.env._("Contract %(name)s is not a draft.", name=contract.name))
         self.write({"state": "active"})
 
+    @checked("write")
     def action_close(self):
         self.write({"state": "closed"})
 
+    @checked("write")
     def action_reopen(self):
         for contract in self:
             if contract.state != "closed":

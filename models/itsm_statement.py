@@ -11,6 +11,7 @@ from odoo.tools import float_compare
 from odoo.tools import float_round
 
 from .. import rules
+from ..access import checked
 from ..charts import bar_chart_svg
 
 HOURS = (16, 2)
@@ -247,6 +248,7 @@ class ItsmStatement(models.Model):
         ]
         return values
 
+    @checked("write")
     def action_compute(self):
         for statement in self:
             if statement.state != "draft":
@@ -256,6 +258,7 @@ class ItsmStatement(models.Model):
             statement.write(statement._itsm_compute_figures())
         return True
 
+    @checked("write")
     def action_issue(self):
         """Freeze the figures and lock the period's interventions."""
         for statement in self.filtered(lambda s: s.state == "draft"):
@@ -264,12 +267,14 @@ class ItsmStatement(models.Model):
             )
         return True
 
+    @checked("write")
     def action_reset_draft(self):
         if not self.env.user.has_group("itsm_service_contract.group_itsm_service_manager"):
             raise UserError(self.env._("Only a service manager may reopen an issued statement."))
         self.write({"state": "draft", "issue_date": False})
         return True
 
+    @checked("write")
     def action_send(self):
         template = self.env.ref("itsm_service_contract.mail_template_itsm_statement")
         for statement in self:
@@ -286,6 +291,7 @@ class ItsmStatement(models.Model):
             )
         return True
 
+    @checked()
     def action_print(self):
         return self.env.ref("itsm_service_contract.action_report_itsm_statement").report_action(self)
 

@@ -1,6 +1,8 @@
 from odoo import fields
 from odoo import models
 
+from ..access import checked
+
 
 class ResPartner(models.Model):
     _inherit = "res.partner"
@@ -21,6 +23,7 @@ class ResPartner(models.Model):
         for partner in self:
             partner.itsm_contract_count = counts.get(partner.commercial_partner_id, 0)
 
+    @checked()
     def action_view_itsm_contracts(self):
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id("itsm_service_contract.action_itsm_contract")

@@ -5,6 +5,7 @@ from odoo.exceptions import UserError
 from odoo.exceptions import ValidationError
 from odoo.tools import float_compare
 
+from ..access import checked
 from ..rules import add_months
 
 RUNNING_STATES = ("draft", "active", "grace")
@@ -244,6 +245,7 @@ class SaleOrder(models.Model):
                     )
                 )
 
+    @checked()
     def action_view_itsm_contract(self):
         self.ensure_one()
         return {

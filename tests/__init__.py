@@ -1,3 +1,4 @@
+from . import test_action_access
 from . import test_activity_sheet
 from . import test_calendar_schedule
 from . import test_committee

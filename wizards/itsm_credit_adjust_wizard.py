@@ -1,6 +1,8 @@
 from odoo import fields
 from odoo import models
 
+from ..access import checked
+
 
 class ItsmCreditAdjustWizard(models.TransientModel):
     _name = "itsm.credit.adjust.wizard"
@@ -12,6 +14,7 @@ class ItsmCreditAdjustWizard(models.TransientModel):
     hours = fields.Float(required=True, digits=(16, 2), help="Positive to give hours back, negative to take them.")
     reason = fields.Text(required=True, help="Kept in the ledger and shown to the client on the portal.")
 
+    @checked()
     def action_confirm(self):
         self.ensure_one()
         self.env["itsm.credit.move"].create(

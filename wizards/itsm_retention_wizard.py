@@ -2,6 +2,8 @@ from odoo import api
 from odoo import fields
 from odoo import models
 
+from ..access import checked
+
 
 class ItsmRetentionWizard(models.TransientModel):
     _name = "itsm.retention.wizard"
@@ -39,6 +41,7 @@ class ItsmRetentionWizard(models.TransientModel):
             wizard.committee_count = counts["committees"]
             wizard.package_count = counts["packages"]
 
+    @checked()
     def action_anonymise(self):
         self.ensure_one()
         counts = self.env["itsm.retention"]._itsm_anonymise(self.company_id)

@@ -5,6 +5,8 @@ from odoo import fields
 from odoo import models
 from odoo.exceptions import ValidationError
 
+from ..access import checked
+
 
 def _last_month(today):
     first = today.replace(day=1)
@@ -42,6 +44,7 @@ class ItsmSlaReportWizard(models.TransientModel):
                     )
                 )
 
+    @checked()
     def action_print(self):
         self.ensure_one()
         return self.env.ref("itsm_service_contract.action_report_itsm_sla_compliance").report_action(
