@@ -108,11 +108,12 @@ class TestReportWeight(ReportCase, CommitteeCase, HttpCase):
         self._log(datetime(2026, 11, 16, 13, 0), 2.0, ticket=assisted, name="Mailbox resynchronised")
         amendment = self.env["sale.order"].browse(self.contract.action_recharge()["res_id"])
         module = "itsm_service_contract."
+        # the SLA report gets a copy of the period: rendering adds its own keys to the data it is given
         return [
             ("statement", module + "action_report_itsm_statement", statement.ids, None, "Time credit statement"),
             ("minutes", module + "action_report_itsm_committee", committee.ids, None, "Steering committee minutes"),
             ("activity sheet", module + "action_report_activity_sheet", sheet.ids, None, "Printer"),
-            ("SLA", module + "action_report_itsm_sla_compliance", self.contract.ids, NOVEMBER, "SLA compliance"),
+            ("SLA", module + "action_report_itsm_sla_compliance", self.contract.ids, dict(NOVEMBER), "SLA compliance"),
             ("assistance", module + "action_report_itsm_assistance_form", assisted.ids, None, "User assistance form"),
             ("amendment", "sale.action_report_saleorder", amendment.ids, None, "Amendment no. 1"),
         ]
