@@ -117,6 +117,11 @@ class IrActionsReport(models.Model):
             page = reader.getPage(index)
             page.mergePage(overlay.getPage(index))
             writer.addPage(page)
+        # Merging decodes the page's content and the overlay's into one new stream, which the PDF library
+        # writes uncompressed: wkhtmltopdf draws the body's web-font text as outlines, megabytes once inflated.
+        for page in getattr(writer, "pages", None) or [writer.getPage(i) for i in range(pages)]:
+            compress = getattr(page, "compress_content_streams", None) or page.compressContentStreams
+            compress()
         output = io.BytesIO()
         writer.write(output)
         return output
