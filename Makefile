@@ -4,7 +4,7 @@ PYTHON ?= python3
 DEVCTL = $(PYTHON) tools/devctl.py
 export ODOO_SRC
 
-.PHONY: run test test-module lint pot stop bench load clean
+.PHONY: run test test-module lint wheel wheel-check pot stop bench load clean
 
 run:  ## install what is missing, create the demo database once, serve Odoo on :8069
 	$(DEVCTL) run
@@ -22,6 +22,13 @@ lint:  ## ruff and pylint-odoo (installs the pinned linters first)
 	$(PYTHON) -m ruff check .
 	$(PYTHON) -m ruff format --check .
 	$(PYTHON) -m pylint --rcfile=.pylintrc models wizards report tests controllers rules.py charts.py __init__.py __manifest__.py
+
+wheel:  ## build the addon's wheel (odoo-addon-itsm_service_contract) into dist/
+	$(PYTHON) -m pip install -q -r requirements-build.txt
+	$(PYTHON) -m build --wheel --outdir dist .
+
+wheel-check:  ## build the wheel, check its files and requirements, install the module from it in a fresh venv and database
+	$(PYTHON) tools/wheel_check.py
 
 bench:  ## benchmarks of the addon against plain Odoo (prints figures)
 	$(PYTHON) tools/bench_interventions.py
