@@ -174,6 +174,9 @@ def install_module(python, found, odoo_cmd, env, bindir, tmp):
         f"^{DB}$",
         "-i",
         MODULE,
+        # the demo data is loaded and checked by `make test`; here the point is where the module comes from
+        "--without-demo",
+        "all",
         "--stop-after-init",
         "--no-http",
         "--workers",
