@@ -9,6 +9,7 @@ from reportlab.pdfgen import canvas
 
 from odoo import models
 from odoo.addons.base.models.ir_actions_report import _get_wkhtmltopdf_bin
+from odoo.exceptions import UserError
 from odoo.tools.pdf import PdfFileReader
 from odoo.tools.pdf import PdfFileWriter
 
@@ -16,6 +17,10 @@ MODULE_PREFIX = "itsm_service_contract."
 # Page margins (mm) of the addon's reports when wkhtmltopdf draws no header and footer.
 PLAIN_MARGIN_TOP = 12
 PLAIN_MARGIN_BOTTOM = 16
+# What one request may hand wkhtmltopdf for one of the addon's reports: about 20 000 statement lines. Rendering
+# time grows with it (2 000 lines, a busy month, render in seconds, see docs/performance.rst); past it the request
+# is refused with a message instead of keeping a worker and a wkhtmltopdf busy until Odoo's time limit.
+PDF_HTML_BUDGET = 32 * 1024 * 1024
 
 
 @functools.cache
@@ -44,6 +49,24 @@ class IrActionsReport(models.Model):
             and (report.report_name or "").startswith(MODULE_PREFIX)
             and not wkhtmltopdf_draws_headers()
         )
+
+    def _run_wkhtmltopdf(self, bodies, report_ref=False, **kwargs):
+        """Refuse, with a message, an addon report whose content is beyond what one request may render."""
+        report = self._get_report(report_ref) if report_ref else self
+        if len(report) == 1 and (report.report_name or "").startswith(MODULE_PREFIX):
+            size = sum(len(body) for body in bodies)
+            budget = int(self.env.context.get("itsm_pdf_html_budget") or PDF_HTML_BUDGET)
+            if size > budget:
+                raise UserError(
+                    self.env._(
+                        "%(report)s is too large to print at once (%(size).1f MB of content, the limit is "
+                        "%(budget).1f MB): print a shorter period or fewer documents at a time.",
+                        report=report.name,
+                        size=size / 1048576,
+                        budget=budget / 1048576,
+                    )
+                )
+        return super()._run_wkhtmltopdf(bodies, report_ref=report_ref, **kwargs)
 
     def _prepare_html(self, html, report_model=False):
         """Without the patched wkhtmltopdf, put the letterhead at the top of each document's first page.

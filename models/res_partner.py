@@ -23,6 +23,14 @@ class ResPartner(models.Model):
         for partner in self:
             partner.itsm_contract_count = counts.get(partner.commercial_partner_id, 0)
 
+    def _itsm_set_lang_if_installed(self, lang):
+        """Give these partners ``lang`` when it is installed (the demo's French clients: French when the database
+        was created with French, English otherwise). Returns whether it was set."""
+        if not self.env["res.lang"]._lang_get(lang):
+            return False
+        self.write({"lang": lang})
+        return True
+
     @checked()
     def action_view_itsm_contracts(self):
         self.ensure_one()

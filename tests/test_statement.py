@@ -126,6 +126,36 @@ class TestStatement(StatementCase):
 class TestStatementPdf(StatementCase, HttpCase):
     """Rendered by wkhtmltopdf (an HttpCase: it fetches the assets from the server sharing the transaction)."""
 
+    def test_lines_explained_in_the_reader_language(self):
+        """One statement's lines, read by a French client and by an English one: the figures are stored once, the
+        mode and the explanation are written in the reader's language (a line stored in one language stays so)."""
+        self.env["res.lang"]._activate_lang("fr_FR")
+        self.env["ir.module.module"].search([("name", "=", "itsm_service_contract")])._update_translations(["fr_FR"])
+        self._november()
+        statement = self._statement()
+        statement.action_issue()
+        report = self.env["ir.actions.report"]
+        rendered = {}
+        for lang in ("fr_FR", "en_US"):
+            self.client_a.lang = lang
+            html = report._render_qweb_html("itsm_service_contract.action_report_itsm_statement", statement.ids)[0]
+            rendered[lang] = html.decode()
+        french, english = rendered["fr_FR"], rendered["en_US"]
+        # remote 1 h 05 counted in quarter hours; a full day on site the day after the request (urgent +50 %)
+        self.assertIn("1 h 05 → 1 h 15 (quarts d'heure) ; total 1 h 15", french)
+        self.assertIn("journée sur site → 7 h 00 ; urgence +50 % ; total 10 h 30", french)
+        self.assertIn("Sur site", french)
+        self.assertIn("À distance", french)
+        self.assertNotIn("quarter hours", french)
+        self.assertIn("1 h 05 → 1 h 15 (quarter hours); total 1 h 15", english)
+        self.assertIn("full day on site → 7 h 00; urgent +50 %; total 10 h 30", english)
+        self.assertIn("On site", english)
+        self.assertNotIn("quarts d'heure", english)
+        # the technician in the backend reads the live line in their own language
+        line = statement.line_ids.filtered(lambda line: line.raw_hours == 8.0).timesheet_id
+        self.assertIn("journée sur site", line.with_context(lang="fr_FR").itsm_surcharge_detail)
+        self.assertIn("full day on site", line.with_context(lang="en_US").itsm_surcharge_detail)
+
     def test_pdf_in_french(self):
         self.env["res.lang"]._activate_lang("fr_FR")
         self.env["ir.module.module"].search([("name", "=", "itsm_service_contract")])._update_translations(["fr_FR"])

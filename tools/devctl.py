@@ -324,8 +324,19 @@ def cmd_run(args):
     odoo_cmd, env, bindir = setup()
     if not db_exists(bindir, DEMO_DB):
         say(f"creating database {DEMO_DB} with {MODULE} and its demo data (a few minutes)")
+        # French is loaded with the database: the demo's clients are in Lyon and read French documents
         rc = subprocess.run(
-            [*odoo_cmd, *odoo_args(DEMO_DB), "-i", MODULE, "--stop-after-init", "--log-level", "warn"],
+            [
+                *odoo_cmd,
+                *odoo_args(DEMO_DB),
+                "-i",
+                MODULE,
+                "--load-language",
+                "fr_FR",
+                "--stop-after-init",
+                "--log-level",
+                "warn",
+            ],
             env=env,
             check=False,
         ).returncode
