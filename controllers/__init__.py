@@ -1,2 +1,2 @@
-from . import portal
 from . import helpdesk_portal
+from . import portal

@@ -1,9 +1,8 @@
 from odoo import http
+from odoo.addons.helpdesk_mgmt.controllers.main import HelpdeskTicketController
 from odoo.exceptions import UserError
 from odoo.exceptions import ValidationError
 from odoo.http import request
-
-from odoo.addons.helpdesk_mgmt.controllers.main import HelpdeskTicketController
 
 
 class ItsmHelpdeskTicketController(HelpdeskTicketController):
