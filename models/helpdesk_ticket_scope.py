@@ -77,7 +77,7 @@ class HelpdeskTicket(models.Model):
             if ticket.priority == "3":
                 raise ValidationError(
                     self.env._(
-                        "Ticket %(ticket)s: there is no critical (P1) request, the highest priority of a request "
+                        "Ticket %(ticket)s: there is no critical request (P1), the highest priority of a request "
                         "is P2 (High).",
                         ticket=ticket.display_name,
                     )

@@ -280,7 +280,7 @@ class TestScopeRouting(ItsmInterventionCase):
         before = Ticket.search_count([])
         for partner in (self.client_c_contact, loner):
             with (
-                self.assertRaisesRegex(ValidationError, "there is no critical \\(P1\\) request"),
+                self.assertRaisesRegex(ValidationError, "there is no critical request \\(P1\\)"),
                 self.env.cr.savepoint(),
             ):
                 self._new(None, partner=partner, itsm_kind="request", priority="3", name="P1 request")
