@@ -1,1 +1,2 @@
+from . import helpdesk_portal
 from . import portal

@@ -4,6 +4,7 @@ from . import itsm_reference_mixin
 # isort: split
 from . import account_analytic_line
 from . import helpdesk_ticket
+from . import helpdesk_ticket_scope
 from . import helpdesk_ticket_stage
 from . import ir_actions_report
 from . import itsm_activity_sheet
@@ -16,10 +17,13 @@ from . import itsm_contract
 from . import itsm_contract_actions
 from . import itsm_contract_ledger
 from . import itsm_contract_recharge
+from . import itsm_contract_scope
+from . import itsm_contract_scope_fields
 from . import itsm_contract_state
 from . import itsm_credit_move
 from . import itsm_retention
 from . import itsm_reversibility_export
+from . import itsm_service_domain
 from . import itsm_sla_matrix
 from . import itsm_sla_rule
 from . import itsm_statement

@@ -358,7 +358,7 @@ class AccountAnalyticLine(models.Model):
                     lambda m: m.move_type == "consumption" and not m.reversed_move_id and not m.reversal_move_id
                 )[:1]
             )
-            contract = line.itsm_contract_id if line.itsm_contract_type == "prepaid" else self.env["itsm.contract"]
+            contract = line.itsm_contract_id if line._itsm_draws_credit() else self.env["itsm.contract"]
             hours = line.itsm_credit_hours if contract else 0.0
             if move and (
                 move.contract_id != contract or float_compare(-move.hours, hours, 2) != 0 or move.date != line.date
@@ -407,6 +407,12 @@ class AccountAnalyticLine(models.Model):
         if to_update:
             contracts._notify_low_balance()
         return created
+
+    def _itsm_draws_credit(self):
+        """A line draws on the credit of a prepaid contract, unless its ticket is out of the contract's scope
+        (billed by time on the activity sheet instead)."""
+        self.ensure_one()
+        return self.itsm_contract_type == "prepaid" and (not self.ticket_id or self.ticket_id.itsm_in_scope)
 
     def _itsm_move_label(self):
         self.ensure_one()

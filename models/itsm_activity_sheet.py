@@ -42,7 +42,7 @@ class ItsmActivitySheet(models.Model):
         index=True,
         ondelete="restrict",
         check_company=True,
-        domain="[('contract_type', '=', 'time_material')]",
+        domain="['|', ('contract_type', '=', 'time_material'), ('out_of_scope_policy', '=', 'time_material')]",
     )
     partner_id = fields.Many2one(related="contract_id.partner_id", string="Client", store=True)
     company_id = fields.Many2one(related="contract_id.company_id", store=True)
@@ -133,16 +133,23 @@ class ItsmActivitySheet(models.Model):
         for sheet in self:
             if sheet.state != "draft":
                 raise UserError(self.env._("Activity sheet %(name)s is already invoiced.", name=sheet.name))
-            lines = self.env["account.analytic.line"].search(
-                [
-                    ("itsm_contract_id", "=", sheet.contract_id.id),
-                    ("date", ">=", sheet.period_start),
-                    ("date", "<=", sheet.period_end),
-                    ("itsm_activity_sheet_id", "in", (False, sheet.id)),
-                ]
-            )
+            lines = self.env["account.analytic.line"].search(sheet._itsm_collect_domain())
             sheet.timesheet_ids = [Command.set(lines.ids)]
             lines.itsm_activity_sheet_id = sheet
+
+    def _itsm_collect_domain(self):
+        """The interventions the sheet bills: all of a time-and-material contract's, only the out-of-scope
+        ones of a prepaid contract (they are billed by time instead of drawn from the credit)."""
+        self.ensure_one()
+        domain = [
+            ("itsm_contract_id", "=", self.contract_id.id),
+            ("date", ">=", self.period_start),
+            ("date", "<=", self.period_end),
+            ("itsm_activity_sheet_id", "in", (False, self.id)),
+        ]
+        if self.contract_id.contract_type != "time_material":
+            domain.append(("ticket_id.itsm_in_scope", "=", False))
+        return domain
 
     @checked("write")
     def action_create_invoice(self):

@@ -18,3 +18,6 @@ class ItsmTicketCatalog(models.Model):
     ticket_kind = fields.Selection(TICKET_KINDS, string="Kind", required=True)
     priority = fields.Selection(PRIORITIES, required=True)
     description = fields.Text(translate=True)
+    domain_id = fields.Many2one(
+        "itsm.service.domain", string="Domain", help="The support domain the example belongs to (routes the ticket)."
+    )
