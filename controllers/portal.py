@@ -95,7 +95,7 @@ class ItsmCustomerPortal(portal.CustomerPortal):
                 for [worked] in Line._read_group(
                     [*contract_domain, ("ticket_id", "!=", False)],
                     ["ticket_id"],
-                    order="date:max desc, ticket_id desc",
+                    order="date:max desc",
                     limit=TICKET_CHOICES,
                 )
             ]
