@@ -1,3 +1,5 @@
+from werkzeug.urls import url_encode
+
 from odoo import http
 from odoo.addons.portal.controllers import portal
 from odoo.addons.portal.controllers.portal import pager as portal_pager
@@ -7,6 +9,10 @@ from odoo.exceptions import UserError
 from odoo.http import request
 
 PAGE_SIZE = 20
+LEDGER_PAGE_SIZE = 50
+# the ticket filter lists the tickets most recently worked on; an older ticket is still a valid filter
+TICKET_CHOICES = 200
+PAGER_LINKS = ("page_first", "page_start", "page_previous", "page_next", "page_end", "page_last")
 
 
 class ItsmCustomerPortal(portal.CustomerPortal):
@@ -51,16 +57,51 @@ class ItsmCustomerPortal(portal.CustomerPortal):
         )
         return request.render("itsm_service_contract.portal_my_contracts", values)
 
+    @staticmethod
+    def _itsm_pager_links(pager, url, params, param):
+        """Point a portal pager's links at ``url`` with the page number in the query parameter ``param``.
+
+        Odoo's pager links to ``<url>/page/<n>``; the contract page has two pagers (interventions and ledger)
+        on one URL, the links of each keep the filters and the other pager's page (``params``, falsy ones left out).
+        """
+
+        def link(num):
+            args = {key: value for key, value in {**params, param: num if num > 1 else None}.items() if value}
+            return f"{url}?{url_encode(args)}" if args else url
+
+        for entry in (pager["page"], *pager["pages"], *(pager[key] for key in PAGER_LINKS)):
+            entry["url"] = link(entry["num"])
+        return pager
+
     @http.route(["/my/contracts/<int:contract_id>"], type="http", auth="public", website=True)
-    def portal_my_contract(self, contract_id, access_token=None, month=None, ticket=None, page=1, message=None, **kw):
+    def portal_my_contract(
+        self, contract_id, access_token=None, month=None, ticket=None, page=1, ledger_page=1, message=None, **kw
+    ):
         try:
             contract_sudo = self._document_check_access("itsm.contract", contract_id, access_token)
         except (AccessError, MissingError):
             return request.redirect("/my")
         Line = request.env["account.analytic.line"].sudo()
-        domain = [("itsm_contract_id", "=", contract_sudo.id)]
-        months = sorted({d.strftime("%Y-%m") for d in Line.search(domain).mapped("date")}, reverse=True)
-        if month in months:
+        contract_domain = [("itsm_contract_id", "=", contract_sudo.id)]
+        # The filters' choices are aggregates (one row per month, per ticket), never the contract's lines.
+        month_counts = {
+            first.strftime("%Y-%m"): count
+            for first, count in Line._read_group(contract_domain, ["date:month"], ["__count"])
+        }
+        months = sorted(month_counts, reverse=True)
+        tickets = Line.env["helpdesk.ticket"].browse(
+            [
+                worked.id
+                for [worked] in Line._read_group(
+                    [*contract_domain, ("ticket_id", "!=", False)],
+                    ["ticket_id"],
+                    order="date:max desc",
+                    limit=TICKET_CHOICES,
+                )
+            ]
+        )
+        domain = list(contract_domain)
+        if month in month_counts:
             year, number = (int(part) for part in month.split("-"))
             domain += [
                 ("date", ">=", f"{year}-{number:02d}-01"),
@@ -68,31 +109,43 @@ class ItsmCustomerPortal(portal.CustomerPortal):
             ]
         else:
             month = None
-        tickets = Line.search([("itsm_contract_id", "=", contract_sudo.id)]).ticket_id
-        ticket_id = int(ticket) if ticket and str(ticket).isdigit() and int(ticket) in tickets.ids else None
+        ticket_id = int(ticket) if ticket and str(ticket).isdigit() and int(ticket) <= 2**31 - 1 else None
+        if ticket_id and ticket_id not in tickets.ids:
+            # a ticket worked on long ago, past the choices listed: still a filter of this contract's lines
+            if Line.search_count([*contract_domain, ("ticket_id", "=", ticket_id)], limit=1):
+                tickets |= tickets.browse(ticket_id)
+            else:
+                ticket_id = None
         if ticket_id:
             domain.append(("ticket_id", "=", ticket_id))
-        total = Line.search_count(domain)
-        pager = portal_pager(
-            url=f"/my/contracts/{contract_sudo.id}",
-            url_args={
-                k: v for k, v in {"month": month, "ticket": ticket_id, "access_token": access_token}.items() if v
-            },
-            total=total,
-            page=self._itsm_page(page),
-            step=PAGE_SIZE,
+            total = Line.search_count(domain)
+        else:
+            total = month_counts[month] if month else sum(month_counts.values())
+        Move = request.env["itsm.credit.move"].sudo()
+        ledger_domain = [("contract_id", "=", contract_sudo.id)]
+        pager = portal_pager(url="", total=total, page=self._itsm_page(page), step=PAGE_SIZE)
+        ledger_pager = portal_pager(
+            url="", total=Move.search_count(ledger_domain), page=self._itsm_page(ledger_page), step=LEDGER_PAGE_SIZE
+        )
+        url = f"/my/contracts/{contract_sudo.id}"
+        filters = {"month": month, "ticket": ticket_id, "access_token": access_token}
+        page_num, ledger_num = pager["page"]["num"], ledger_pager["page"]["num"]
+        self._itsm_pager_links(pager, url, {**filters, "ledger_page": ledger_num if ledger_num > 1 else None}, "page")
+        self._itsm_pager_links(
+            ledger_pager, url, {**filters, "page": page_num if page_num > 1 else None}, "ledger_page"
         )
         values = {
             "contract": contract_sudo,
             "page_name": "itsm_contract",
             "interventions": Line.search(domain, order="date desc, id desc", limit=PAGE_SIZE, offset=pager["offset"]),
-            "moves": contract_sudo.credit_move_ids[:50],
+            "moves": Move.search(ledger_domain, limit=LEDGER_PAGE_SIZE, offset=ledger_pager["offset"]),
             "documents": contract_sudo._itsm_portal_documents(),
             "months": months,
             "month": month,
             "tickets": tickets,
             "ticket_id": ticket_id,
             "pager": pager,
+            "ledger_pager": ledger_pager,
             "message": message if message in ("recharge_requested", "recharge_pending", "recharge_refused") else None,
             "access_token": access_token,
         }
