@@ -173,7 +173,13 @@ class ItsmCustomerPortal(portal.CustomerPortal):
             return request.redirect("/my")
         if published and not published(record_sudo):
             return request.redirect("/my")
-        return self._show_report(model=record_sudo, report_type="pdf", report_ref=report_ref, download=True)
+        try:
+            return self._show_report(model=record_sudo, report_type="pdf", report_ref=report_ref, download=True)
+        except UserError as error:
+            # beyond what one request may render (ir.actions.report._itsm_pdf_budget): say so, render nothing
+            return request.render(
+                "itsm_service_contract.portal_itsm_document_refused", {"message": error.args[0]}, status=413
+            )
 
     @http.route(["/my/statements/<int:statement_id>"], type="http", auth="public", website=True)
     def portal_my_statement(self, statement_id, access_token=None, **kw):

@@ -17,9 +17,10 @@ MODULE_PREFIX = "itsm_service_contract."
 # Page margins (mm) of the addon's reports when wkhtmltopdf draws no header and footer.
 PLAIN_MARGIN_TOP = 12
 PLAIN_MARGIN_BOTTOM = 16
-# What one request may hand wkhtmltopdf for one of the addon's reports: about 20 000 statement lines. Rendering
-# time grows with it (2 000 lines, a busy month, render in seconds, see docs/performance.rst); past it the request
-# is refused with a message instead of keeping a worker and a wkhtmltopdf busy until Odoo's time limit.
+# What one request may hand wkhtmltopdf for one of the addon's reports (bytes of HTML), unless the system
+# parameter itsm_service_contract.pdf_html_budget says otherwise. Rendering time grows with it (a month of 2 000
+# statement lines renders in seconds, see docs/performance.rst); past it the request is refused with a message
+# instead of keeping a worker and a wkhtmltopdf busy until Odoo's time limit.
 PDF_HTML_BUDGET = 32 * 1024 * 1024
 
 
@@ -50,23 +51,41 @@ class IrActionsReport(models.Model):
             and not wkhtmltopdf_draws_headers()
         )
 
-    def _run_wkhtmltopdf(self, bodies, report_ref=False, **kwargs):
-        """Refuse, with a message, an addon report whose content is beyond what one request may render."""
-        report = self._get_report(report_ref) if report_ref else self
-        if len(report) == 1 and (report.report_name or "").startswith(MODULE_PREFIX):
-            size = sum(len(body) for body in bodies)
-            budget = int(self.env.context.get("itsm_pdf_html_budget") or PDF_HTML_BUDGET)
-            if size > budget:
+    def _itsm_pdf_budget(self):
+        """Bytes of HTML one request may hand wkhtmltopdf for one of the addon's reports."""
+        value = self.env["ir.config_parameter"].sudo().get_param("itsm_service_contract.pdf_html_budget")
+        try:
+            return int(value) if value else PDF_HTML_BUDGET
+        except ValueError:
+            return PDF_HTML_BUDGET
+
+    def _render_qweb_pdf(self, report_ref, res_ids=None, data=None):
+        # the content budget applies to what a PDF request renders (see _render_qweb_html)
+        return super(IrActionsReport, self.with_context(itsm_pdf_request=True))._render_qweb_pdf(
+            report_ref, res_ids=res_ids, data=data
+        )
+
+    def _render_qweb_html(self, report_ref, docids, data=None):
+        """Refuse, with a message, a PDF of the addon whose content is beyond what one request may render.
+
+        Checked on the HTML the PDF is made of, before wkhtmltopdf runs: a worker and a wkhtmltopdf are not
+        kept busy until Odoo's time limit on a document nobody can read at once.
+        """
+        html, kind = super()._render_qweb_html(report_ref, docids, data=data)
+        if self.env.context.get("itsm_pdf_request"):
+            report = self._get_report(report_ref)
+            budget = self._itsm_pdf_budget()
+            if (report.report_name or "").startswith(MODULE_PREFIX) and len(html) > budget:
                 raise UserError(
                     self.env._(
                         "%(report)s is too large to print at once (%(size).1f MB of content, the limit is "
                         "%(budget).1f MB): print a shorter period or fewer documents at a time.",
                         report=report.name,
-                        size=size / 1048576,
+                        size=len(html) / 1048576,
                         budget=budget / 1048576,
                     )
                 )
-        return super()._run_wkhtmltopdf(bodies, report_ref=report_ref, **kwargs)
+        return html, kind
 
     def _prepare_html(self, html, report_model=False):
         """Without the patched wkhtmltopdf, put the letterhead at the top of each document's first page.

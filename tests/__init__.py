@@ -12,6 +12,7 @@ from . import test_ledger_figures
 from . import test_portal
 from . import test_portal_scale
 from . import test_query_budgets
+from . import test_report_bounds
 from . import test_report_weight
 from . import test_reports
 from . import test_retention

@@ -3,6 +3,7 @@ import shutil
 import subprocess
 from datetime import date
 from datetime import datetime
+from html import unescape
 
 from odoo.exceptions import UserError
 from odoo.exceptions import ValidationError
@@ -139,7 +140,7 @@ class TestStatementPdf(StatementCase, HttpCase):
         for lang in ("fr_FR", "en_US"):
             self.client_a.lang = lang
             html = report._render_qweb_html("itsm_service_contract.action_report_itsm_statement", statement.ids)[0]
-            rendered[lang] = html.decode()
+            rendered[lang] = unescape(html.decode())
         french, english = rendered["fr_FR"], rendered["en_US"]
         # remote 1 h 05 counted in quarter hours; a full day on site the day after the request (urgent +50 %)
         self.assertIn("1 h 05 → 1 h 15 (quarts d'heure) ; total 1 h 15", french)
