@@ -4,7 +4,7 @@ PYTHON ?= python3
 DEVCTL = $(PYTHON) tools/devctl.py
 export ODOO_SRC
 
-.PHONY: run test test-module lint wheel wheel-check pot stop bench load clean
+.PHONY: run test test-module lint wheel wheel-check pot stop bench load screenshots clean
 
 run:  ## install what is missing, create the demo database once, serve Odoo on :8069
 	$(DEVCTL) run
@@ -36,6 +36,12 @@ bench:  ## benchmarks of the addon against plain Odoo (prints figures)
 	$(PYTHON) tools/bench_reversibility.py
 	$(PYTHON) tools/bench_retention.py
 	$(PYTHON) tools/bench_portal.py
+	$(PYTHON) tools/bench_heavy.py
+
+screenshots:  ## screenshots of the demo (make run must be serving it) at 1 400 and 390 px, into .work/screenshots
+	$(PYTHON) tools/screenshots.py $(SHOTS)
+
+SHOTS ?= claire.moreau:portal@/my/contracts admin:admin@/odoo/action-itsm_service_contract.action_itsm_contract
 
 load:  ## load and fault test against a real server (--workers 4, 8 clients x 200 interventions, SIGKILL)
 	$(PYTHON) tools/load_test.py $(LOAD_ARGS)
