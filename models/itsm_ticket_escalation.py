@@ -12,7 +12,7 @@ class ItsmTicketEscalation(models.Model):
     _order = "date desc, id desc"
     _rec_name = "ticket_id"
 
-    ticket_id = fields.Many2one("helpdesk.ticket", string="Ticket", required=True, ondelete="cascade", index=True)
+    ticket_id = fields.Many2one("helpdesk.ticket", required=True, ondelete="cascade", index=True)
     company_id = fields.Many2one(related="ticket_id.company_id", store=True, index=True, string="Company")
     contract_id = fields.Many2one(
         related="ticket_id.itsm_contract_id", store=True, index="btree_not_null", string="Contract"

@@ -3,6 +3,7 @@ from datetime import datetime
 from freezegun import freeze_time
 
 from odoo import Command
+from odoo.exceptions import AccessError
 from odoo.exceptions import UserError
 from odoo.tests import new_test_user
 from odoo.tests import tagged
@@ -85,7 +86,7 @@ class TestEscalation(ItsmInterventionCase):
         wizard = (
             self.env["itsm.escalation.wizard"]
             .with_user(self.technician)
-            .with_context(action["context"])
+            .with_context(**action["context"])
             .create({"reason": "Needs a system administrator"})
         )
         with freeze_time("2026-11-23 09:30:00"):
@@ -117,9 +118,9 @@ class TestEscalation(ItsmInterventionCase):
             ticket._itsm_escalate("Once more")
         self.assertEqual(len(ticket.itsm_escalation_ids), 2)
         # the history is read-only for the technicians
-        with self.assertRaises(Exception):  # noqa: B017 - AccessError
+        with self.assertRaises(AccessError):
             first.with_user(self.technician).write({"reason": "Changed"})
-        with self.assertRaises(Exception):  # noqa: B017 - AccessError
+        with self.assertRaises(AccessError):
             first.with_user(self.technician).unlink()
 
     def test_refused_on_closed_ticket_and_without_reason(self):
