@@ -224,6 +224,27 @@ def sla_elapsed_share(start, deadline, now):
     return (now - start).total_seconds() / total
 
 
+def share_moment(start, deadline, share):
+    """The moment at which ``share`` (0..1) of the time from ``start`` to ``deadline`` has elapsed.
+
+    The inverse of ``sla_elapsed_share``: ``sla_elapsed_share(start, deadline, share_moment(start, deadline, s))``
+    is ``s``. A deadline at or before the start is reached at once (``start``).
+    """
+    if deadline <= start:
+        return start
+    return start + (deadline - start) * share
+
+
+def escalation_shares(threshold_pct):
+    """{level reached: share of the resolution time} of the automatic escalations (seed 001).
+
+    The contract's threshold sends an unresolved ticket to level 2; level 3 follows halfway through what is
+    left (50 % then 75 %, 60 % then 80 %).
+    """
+    first = threshold_pct / 100
+    return {"2": first, "3": first + (1 - first) / 2}
+
+
 def covered_seconds(start, end, working_intervals):
     """Seconds of [start, end) covered by the union of the working intervals."""
     return _covered(start, end, working_intervals).total_seconds()

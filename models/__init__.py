@@ -4,6 +4,7 @@ from . import itsm_reference_mixin
 # isort: split
 from . import account_analytic_line
 from . import helpdesk_ticket
+from . import helpdesk_ticket_escalation
 from . import helpdesk_ticket_scope
 from . import helpdesk_ticket_stage
 from . import ir_actions_report
@@ -29,6 +30,7 @@ from . import itsm_sla_rule
 from . import itsm_statement
 from . import itsm_statement_line
 from . import itsm_ticket_catalog
+from . import itsm_ticket_escalation
 from . import product_template
 from . import res_company
 from . import res_config_settings

@@ -210,6 +210,21 @@ class ItsmCommittee(models.Model):
         digits=(16, 2),
         help="Counted hours of urgent on-site interventions in the period.",
     )
+    kpi_escalations_manual = fields.Integer(
+        string="Manual escalations", readonly=True, copy=False, help="Tickets escalated by hand in the period."
+    )
+    kpi_escalations_automatic = fields.Integer(
+        string="Automatic escalations",
+        readonly=True,
+        copy=False,
+        help="Tickets escalated by the scheduled action in the period (past the contract's threshold).",
+    )
+    kpi_out_of_scope_tickets = fields.Integer(
+        string="Out-of-scope tickets",
+        readonly=True,
+        copy=False,
+        help="Tickets opened in the period in a domain the contract does not cover.",
+    )
 
     # ------------------------------------------------------------ computes
     @api.depends("kpi_response_due", "kpi_response_met_pct", "kpi_resolution_due", "kpi_resolution_met_pct")

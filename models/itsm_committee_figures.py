@@ -169,6 +169,20 @@ class ItsmCommittee(models.Model):
                     "count": count,
                 }
             )
+        # tickets opened by service domain (seed 001: the contract's scope)
+        domains = Counter(t.itsm_domain_id for t in opened)
+        for rank, (domain, count) in enumerate(
+            sorted(domains.items(), key=lambda item: (-item[1], item[0].sequence, item[0].name or "")), start=1
+        ):
+            lines.append(
+                {
+                    "section": "domain",
+                    "sequence": 150 + rank,
+                    "name": domain.name if domain else self.env._("No domain"),
+                    "domain_id": domain.id,
+                    "count": count,
+                }
+            )
         # incidents that recur: same client and category three times or more
         recurring = defaultdict(lambda: self.env["helpdesk.ticket"])
         for ticket in opened.filtered(lambda t: t.itsm_kind == "incident" and t.category_id):
@@ -235,6 +249,15 @@ class ItsmCommittee(models.Model):
                 ]
             )
         )
+        escalations = dict(
+            self.env["itsm.ticket.escalation"]
+            .sudo()
+            ._read_group(
+                [("ticket_id.itsm_contract_id", "=", contract.id), ("date", ">=", start), ("date", "<", end)],
+                ["automatic"],
+                ["__count"],
+            )
+        )
         validity_left = (contract.date_end - self.period_end).days if contract.date_end else 0
         return {
             "kpi_tickets_opened": len(opened),
@@ -252,6 +275,9 @@ class ItsmCommittee(models.Model):
             "kpi_validity_days_left": max(validity_left, 0),
             "kpi_nho_hours": float_round(sum(timesheets.mapped("itsm_nho_hours")), 2),
             "kpi_urgent_hours": float_round(sum(timesheets.filtered("itsm_is_urgent").mapped("itsm_counted_hours")), 2),
+            "kpi_escalations_manual": escalations.get(False, 0),
+            "kpi_escalations_automatic": escalations.get(True, 0),
+            "kpi_out_of_scope_tickets": len(opened.filtered(lambda t: not t.itsm_in_scope)),
             "kpi_line_ids": [fields.Command.create(vals) for vals in lines],
         }
 

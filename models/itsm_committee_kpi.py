@@ -16,6 +16,7 @@ class ItsmCommitteeKpi(models.Model):
         [
             ("tickets", "Tickets by kind and priority"),
             ("category", "Top categories"),
+            ("domain", "Tickets by service domain"),
             ("recurring", "Recurring incidents"),
             ("consumption", "Monthly consumption"),
         ],
@@ -26,6 +27,7 @@ class ItsmCommitteeKpi(models.Model):
     ticket_kind = fields.Selection(TICKET_KINDS, string="Kind")
     priority = fields.Char(help="Priority key of the helpdesk ticket: 3 = P1 ... 0 = P4.")
     category_id = fields.Many2one("helpdesk.ticket.category")
+    domain_id = fields.Many2one("itsm.service.domain", string="Service domain")
     count = fields.Integer(string="Tickets", help="Tickets opened in the period (occurrences for recurring incidents).")
     count_closed = fields.Integer(string="Closed")
     count_sla = fields.Integer(string="With a target due", help="Tickets with a deadline in the period.")

@@ -46,7 +46,12 @@ class TestActionAccess(ItsmCase):
         committee = env["itsm.committee"].create(
             {"contract_id": contract.id, "committee_type": "exceptional", "date": "2026-12-10 09:00:00"}
         )
+        ticket = env["helpdesk.ticket"].create(
+            {"name": "Other provider's ticket", "description": "Hidden", "company_id": other.id}
+        )
         cls.records = {
+            "helpdesk.ticket": ticket,
+            "itsm.escalation.wizard": env["itsm.escalation.wizard"].create({"ticket_id": ticket.id, "reason": "x"}),
             "itsm.contract": contract,
             "itsm.committee": committee,
             "itsm.committee.action": env["itsm.committee.action"].create(
