@@ -9,7 +9,7 @@
    ``admin``, what a client or an account manager asks for: the portal contract page, the ticket's user
    assistance form (bounded to its last 50 interventions), the 2 000-line statement as a PDF (portal and
    backend Print). Each request is timed twice; the best and the PDF's size are printed.
-3. Restarts Odoo with ``--limit-time-real 1`` and asks for the statement again: the request passes the limit,
+3. Restarts Odoo with ``--limit-time-real 2`` and asks for the statement again: the request passes the limit,
    Odoo reloads itself by running its start script again, and the script waits (60 s at most) until the server
    answers again, then prints how long that took. ``make run`` starts Odoo the same way.
 
@@ -201,11 +201,12 @@ def main():
     finally:
         server.stop()
 
-    devctl.say("Odoo again with --limit-time-real 1: the statement PDF passes the limit")
-    limited = Server(odoo_cmd, env, ["--limit-time-real", "1"])
+    devctl.say("Odoo again with --limit-time-real 2: the statement PDF passes the limit")
+    limited = Server(odoo_cmd, env, ["--limit-time-real", "2"])
     try:
         limited.start()
-        admin = session("admin", "admin")
+        # the session of phase 1 (kept in the data directory) is reused: logging in again could itself take more
+        # than the limit on a loaded machine (password hashing)
         started = time.time()
         try:
             with admin.open(
