@@ -126,7 +126,7 @@ class AccountAnalyticLine(models.Model):
         order, the month choices (one index probe a month) and the page counts read only what they show; with
         ``(contract, ticket, date, id)`` the same for the lines of one ticket.
         """
-        super().init()
+        result = super().init()
         where = "itsm_contract_id IS NOT NULL"
         create_index(
             self.env.cr,
@@ -142,6 +142,7 @@ class AccountAnalyticLine(models.Model):
             ["itsm_contract_id", "ticket_id", "date", "id"],
             where=where,
         )
+        return result
 
     # ------------------------------------------------------------ compute
 

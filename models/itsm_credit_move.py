@@ -66,8 +66,9 @@ class ItsmCreditMove(models.Model):
 
     def init(self):
         """The ledger of a contract in its order (date desc, id desc): the portal reads a page of it by index."""
-        super().init()
+        result = super().init()
         create_index(self.env.cr, "itsm_credit_move_contract_date_index", self._table, ["contract_id", "date", "id"])
+        return result
 
     @api.constrains("move_type", "hours", "reason", "reversed_move_id")
     def _check_sign(self):
