@@ -120,6 +120,38 @@ class ItsmCustomerPortal(portal.CustomerPortal):
         )
         return [first_day for [first_day] in contract.env.cr.fetchall()]
 
+    @staticmethod
+    def _itsm_contract_tickets(contract):
+        """The tickets of the contract's latest interventions, most recently worked on first.
+
+        A window of the history (its last ``TICKET_WINDOW`` interventions, read backwards on the index
+        ``(itsm_contract_id, date, id)``), so that the choices cost the same whatever its length; a ticket
+        worked on before it is still a valid filter. A ticket's own fields cannot say it: a ticket's lines may
+        be counted on several contracts (a renewal), its ``itsm_contract_id`` names one. The ORM cannot group
+        a limited sub-select (``_read_group`` on ``id in _search(limit=...)`` is planned as a semi-join that
+        scans every line of the table), hence the SQL, with parameters only.
+        """
+        contract.env.cr.execute(
+            SQL(
+                """
+                SELECT latest.ticket_id
+                  FROM (SELECT ticket_id, date
+                          FROM account_analytic_line
+                         WHERE itsm_contract_id = %(contract)s
+                         ORDER BY date DESC, id DESC
+                         LIMIT %(window)s) latest
+                 WHERE latest.ticket_id IS NOT NULL
+                 GROUP BY latest.ticket_id
+                 ORDER BY max(latest.date) DESC, latest.ticket_id DESC
+                 LIMIT %(choices)s
+                """,
+                contract=contract.id,
+                window=TICKET_WINDOW,
+                choices=TICKET_CHOICES,
+            )
+        )
+        return contract.env["helpdesk.ticket"].browse([ticket_id for [ticket_id] in contract.env.cr.fetchall()])
+
     @http.route(["/my/contracts/<int:contract_id>"], type="http", auth="public", website=True)
     def portal_my_contract(
         self, contract_id, access_token=None, month=None, ticket=None, page=1, ledger_page=1, message=None, **kw
@@ -133,21 +165,7 @@ class ItsmCustomerPortal(portal.CustomerPortal):
         # The filters' choices and the pagers read what the page shows, never the whole history: the page costs
         # the same with 100 interventions and with 100 000 (composite indexes in account_analytic_line.init()).
         months = self._itsm_contract_months(contract_sudo)
-        # The tickets of the contract's latest interventions, most recently worked on first: a window of the
-        # history, so that the choices cost the same whatever its length. A ticket's field cannot say it: a
-        # ticket's lines may be counted on several contracts (a renewal), its itsm_contract_id names only one.
-        latest = Line._search(contract_domain, order="date desc, id desc", limit=TICKET_WINDOW)
-        tickets = Line.env["helpdesk.ticket"].browse(
-            [
-                worked.id
-                for [worked] in Line._read_group(
-                    [("id", "in", latest), ("ticket_id", "!=", False)],
-                    ["ticket_id"],
-                    order="date:max desc",
-                    limit=TICKET_CHOICES,
-                )
-            ]
-        )
+        tickets = self._itsm_contract_tickets(contract_sudo)
         domain = list(contract_domain)
         if month in months:
             year, number = (int(part) for part in month.split("-"))

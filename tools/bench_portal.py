@@ -23,6 +23,7 @@ import devctl
 
 SHELL_CODE = r"""
 import os
+import re
 from datetime import datetime, timedelta
 import odoo
 from odoo.service import security
@@ -104,8 +105,8 @@ if os.environ.get("ITSM_BENCH_EXPLAIN"):
 
     def capture(self, query, params=None, log_exceptions=True):
         code, args = (query.code, query.params) if isinstance(query, odoo.tools.SQL) else (query, params)
-        if code.lstrip().upper().startswith(("SELECT", "WITH")) and any(
-            table in code for table in ('"account_analytic_line"', "account_analytic_line ", '"itsm_credit_move"')
+        if code.lstrip().upper().startswith(("SELECT", "WITH")) and re.search(
+            r"\b(account_analytic_line|itsm_credit_move)\b", code
         ):
             captured.append(self._obj.mogrify(code, args or None).decode())
         return execute(self, query, params, log_exceptions)
