@@ -7,11 +7,16 @@ from odoo.exceptions import AccessError
 from odoo.exceptions import MissingError
 from odoo.exceptions import UserError
 from odoo.http import request
+from odoo.tools import SQL
 
 PAGE_SIZE = 20
 LEDGER_PAGE_SIZE = 50
 # the ticket filter lists the tickets most recently worked on; an older ticket is still a valid filter
 TICKET_CHOICES = 200
+# the ticket choices are read in the contract's latest interventions (see portal_my_contract)
+TICKET_WINDOW = 2000
+# Odoo's portal pager shows the pages around the current one: up to 4 after it (scope 5)
+PAGER_SCOPE = 5
 PAGER_LINKS = ("page_first", "page_start", "page_previous", "page_next", "page_end", "page_last")
 
 
@@ -73,6 +78,80 @@ class ItsmCustomerPortal(portal.CustomerPortal):
             entry["url"] = link(entry["num"])
         return pager
 
+    @staticmethod
+    def _itsm_pager_total(model, domain, page, step):
+        """The records of ``domain`` a pager at ``page`` needs to know of: counted up to its last page link.
+
+        Odoo's pager shows the previous page, the pages around the current one (scope 5) and the next page: a
+        count stopped one record past the last page it links to draws the same pager as the full count, and
+        costs what the page's offset costs, not what the whole history does. Past the end, the count is exact
+        and the pager brings the page back to the last one.
+        """
+        return model.search_count(domain, limit=(page + PAGER_SCOPE - 1) * step + 1)
+
+    @staticmethod
+    def _itsm_contract_months(contract):
+        """The months of the contract's interventions, latest first (``YYYY-MM``).
+
+        A loose index scan: from the first date, each step reads the first date of the following months by
+        the index ``(itsm_contract_id, date, id)``, one probe a month with an intervention. An aggregate
+        (``_read_group`` by ``date:month``) reads every line of the history; the ORM has no such skip scan,
+        hence the SQL, with parameters only.
+        """
+        contract.env.cr.execute(
+            SQL(
+                """
+                WITH RECURSIVE months(first_day) AS (
+                    SELECT date_trunc('month', min(date))::date
+                      FROM account_analytic_line
+                     WHERE itsm_contract_id = %(contract)s
+                    UNION ALL
+                    SELECT (SELECT date_trunc('month', min(line.date))::date
+                              FROM account_analytic_line line
+                             WHERE line.itsm_contract_id = %(contract)s
+                               AND line.date >= (months.first_day + interval '1 month')::date)
+                      FROM months
+                     WHERE months.first_day IS NOT NULL
+                )
+                SELECT to_char(first_day, 'YYYY-MM') FROM months WHERE first_day IS NOT NULL ORDER BY first_day DESC
+                """,
+                contract=contract.id,
+            )
+        )
+        return [first_day for [first_day] in contract.env.cr.fetchall()]
+
+    @staticmethod
+    def _itsm_contract_tickets(contract):
+        """The tickets of the contract's latest interventions, most recently worked on first.
+
+        A window of the history (its last ``TICKET_WINDOW`` interventions, read backwards on the index
+        ``(itsm_contract_id, date, id)``), so that the choices cost the same whatever its length; a ticket
+        worked on before it is still a valid filter. A ticket's own fields cannot say it: a ticket's lines may
+        be counted on several contracts (a renewal), its ``itsm_contract_id`` names one. The ORM cannot group
+        a limited sub-select (``_read_group`` on ``id in _search(limit=...)`` is planned as a semi-join that
+        scans every line of the table), hence the SQL, with parameters only.
+        """
+        contract.env.cr.execute(
+            SQL(
+                """
+                SELECT latest.ticket_id
+                  FROM (SELECT ticket_id, date
+                          FROM account_analytic_line
+                         WHERE itsm_contract_id = %(contract)s
+                         ORDER BY date DESC, id DESC
+                         LIMIT %(window)s) latest
+                 WHERE latest.ticket_id IS NOT NULL
+                 GROUP BY latest.ticket_id
+                 ORDER BY max(latest.date) DESC, latest.ticket_id DESC
+                 LIMIT %(choices)s
+                """,
+                contract=contract.id,
+                window=TICKET_WINDOW,
+                choices=TICKET_CHOICES,
+            )
+        )
+        return contract.env["helpdesk.ticket"].browse([ticket_id for [ticket_id] in contract.env.cr.fetchall()])
+
     @http.route(["/my/contracts/<int:contract_id>"], type="http", auth="public", website=True)
     def portal_my_contract(
         self, contract_id, access_token=None, month=None, ticket=None, page=1, ledger_page=1, message=None, **kw
@@ -83,25 +162,12 @@ class ItsmCustomerPortal(portal.CustomerPortal):
             return request.redirect("/my")
         Line = request.env["account.analytic.line"].sudo()
         contract_domain = [("itsm_contract_id", "=", contract_sudo.id)]
-        # The filters' choices are aggregates (one row per month, per ticket), never the contract's lines.
-        month_counts = {
-            first.strftime("%Y-%m"): count
-            for first, count in Line._read_group(contract_domain, ["date:month"], ["__count"])
-        }
-        months = sorted(month_counts, reverse=True)
-        tickets = Line.env["helpdesk.ticket"].browse(
-            [
-                worked.id
-                for [worked] in Line._read_group(
-                    [*contract_domain, ("ticket_id", "!=", False)],
-                    ["ticket_id"],
-                    order="date:max desc",
-                    limit=TICKET_CHOICES,
-                )
-            ]
-        )
+        # The filters' choices and the pagers read what the page shows, never the whole history: the page costs
+        # the same with 100 interventions and with 100 000 (composite indexes in account_analytic_line.init()).
+        months = self._itsm_contract_months(contract_sudo)
+        tickets = self._itsm_contract_tickets(contract_sudo)
         domain = list(contract_domain)
-        if month in month_counts:
+        if month in months:
             year, number = (int(part) for part in month.split("-"))
             domain += [
                 ("date", ">=", f"{year}-{number:02d}-01"),
@@ -118,14 +184,17 @@ class ItsmCustomerPortal(portal.CustomerPortal):
                 ticket_id = None
         if ticket_id:
             domain.append(("ticket_id", "=", ticket_id))
-            total = Line.search_count(domain)
-        else:
-            total = month_counts[month] if month else sum(month_counts.values())
         Move = request.env["itsm.credit.move"].sudo()
         ledger_domain = [("contract_id", "=", contract_sudo.id)]
-        pager = portal_pager(url="", total=total, page=self._itsm_page(page), step=PAGE_SIZE)
+        page, ledger_page = self._itsm_page(page), self._itsm_page(ledger_page)
+        pager = portal_pager(
+            url="", total=self._itsm_pager_total(Line, domain, page, PAGE_SIZE), page=page, step=PAGE_SIZE
+        )
         ledger_pager = portal_pager(
-            url="", total=Move.search_count(ledger_domain), page=self._itsm_page(ledger_page), step=LEDGER_PAGE_SIZE
+            url="",
+            total=self._itsm_pager_total(Move, ledger_domain, ledger_page, LEDGER_PAGE_SIZE),
+            page=ledger_page,
+            step=LEDGER_PAGE_SIZE,
         )
         url = f"/my/contracts/{contract_sudo.id}"
         filters = {"month": month, "ticket": ticket_id, "access_token": access_token}

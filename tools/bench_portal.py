@@ -22,6 +22,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import devctl
 
 SHELL_CODE = r"""
+import os
+import re
 from datetime import datetime, timedelta
 import odoo
 from odoo.service import security
@@ -95,6 +97,37 @@ for n in SIZES:
     print(f"{n:13d} {elapsed * 1000:9.1f} {count:8d} {len(body) / 1024:8.1f} {months:7d} {ticket_options:8d}")
 (t1, q1), (t2, q2) = results[SIZES[0]], results[SIZES[-1]]
 print(f"ratio 100 000 / 100: time {t2 / t1:.2f}, queries {q2 / q1:.2f}")
+
+if os.environ.get("ITSM_BENCH_EXPLAIN"):
+    # the SQL the request runs on the history tables, then each one explained on the committed data
+    captured = []
+    execute = odoo.sql_db.Cursor.execute
+
+    def capture(self, query, params=None, log_exceptions=True):
+        code, args = (query.code, query.params) if isinstance(query, odoo.tools.SQL) else (query, params)
+        if code.lstrip().upper().startswith(("SELECT", "WITH")) and re.search(
+            r"\b(account_analytic_line|itsm_credit_move)\b", code
+        ):
+            captured.append(self._obj.mogrify(code, args or None).decode())
+        return execute(self, query, params, log_exceptions)
+
+    contract = contracts[SIZES[-1]]
+    urls = (f"/my/contracts/{contract.id}",
+            f"/my/contracts/{contract.id}?month=2026-06&ticket={tickets[7].id}",
+            f"/my/contracts/{contract.id}?page=40&ledger_page=30")
+    for url in urls:
+        captured.clear()
+        odoo.sql_db.Cursor.execute = capture
+        try:
+            get(url)
+        finally:
+            odoo.sql_db.Cursor.execute = execute
+        print(f"--- {url}")
+        for sql in captured:
+            env.cr.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql)
+            plan = [row for [row] in env.cr.fetchall()]
+            print(" ".join(sql.split())[:400])
+            print("\n".join("    " + row for row in plan))
 odoo.http.root.session_store.delete(session)
 """
 
