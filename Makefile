@@ -35,6 +35,7 @@ bench:  ## benchmarks of the addon against plain Odoo (prints figures)
 	$(PYTHON) tools/bench_sla.py
 	$(PYTHON) tools/bench_reversibility.py
 	$(PYTHON) tools/bench_retention.py
+	$(PYTHON) tools/bench_service_desk.py
 
 load:  ## load and fault test against a real server (--workers 4, 8 clients x 200 interventions, SIGKILL)
 	$(PYTHON) tools/load_test.py $(LOAD_ARGS)

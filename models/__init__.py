@@ -6,6 +6,7 @@ from . import account_analytic_line
 from . import helpdesk_ticket
 from . import helpdesk_ticket_scope
 from . import helpdesk_ticket_stage
+from . import helpdesk_ticket_team
 from . import ir_actions_report
 from . import itsm_activity_sheet
 from . import itsm_calendar_cache_mixin
