@@ -51,18 +51,20 @@ def create_cost(client, domain, runs=20):
         env.invalidate_all()
         q0 = queries()
         t0 = clock()
-        routing_env["helpdesk.ticket"].create(values)
+        ticket = routing_env["helpdesk.ticket"].create(values)
         env.flush_all()
         elapsed += clock() - t0
         counts.append(queries() - q0)
-    return min(counts), elapsed / runs * 1000
+    return min(counts), elapsed / runs * 1000, ticket
 
-base_q, base_ms = create_cost(plain_client, workstation)
+base_q, base_ms, _ticket = create_cost(plain_client, workstation)
 print(f"{'ticket creation':<34} {'queries':>8} {'ms':>8} {'extra queries':>14}")
 print(f"{'contract with no scope':<34} {base_q:8d} {base_ms:8.1f} {'':>14}")
 for label, domain in (("with scope, n1 domain", workstation), ("with scope, routed domain", servers)):
-    q, ms = create_cost(scoped_client, domain)
+    q, ms, ticket = create_cost(scoped_client, domain)
     print(f"{label:<34} {q:8d} {ms:8.1f} {q - base_q:+14d}")
+routed = any("Routed to" in body for body in ticket.message_ids.mapped("body"))
+print(f"routed ticket: team {ticket.team_id.name}, level {ticket.itsm_support_level}, routing message: {routed}")
 env.cr.rollback()
 env.invalidate_all()
 
