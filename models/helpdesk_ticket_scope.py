@@ -215,6 +215,7 @@ class HelpdeskTicket(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        vals_list = [dict(vals) for vals in vals_list]  # routing fills them in: the caller's stay as given
         catalog_ids = [vals["itsm_catalog_id"] for vals in vals_list if vals.get("itsm_catalog_id")]
         if catalog_ids:
             entries = self.env["itsm.ticket.catalog"].browse(catalog_ids)
