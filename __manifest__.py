@@ -24,6 +24,7 @@
         "data/ir_sequence_data.xml",
         "data/product_data.xml",
         "data/mail_data.xml",
+        "data/itsm_digest_mail_data.xml",
         "data/ir_cron_data.xml",
         "data/itsm_sla_data.xml",
         "data/itsm_service_domain_data.xml",

@@ -7,6 +7,7 @@ from . import helpdesk_ticket
 from . import helpdesk_ticket_escalation
 from . import helpdesk_ticket_scope
 from . import helpdesk_ticket_stage
+from . import helpdesk_ticket_team
 from . import ir_actions_report
 from . import itsm_activity_sheet
 from . import itsm_calendar_cache_mixin

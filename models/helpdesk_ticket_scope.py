@@ -105,11 +105,18 @@ class HelpdeskTicket(models.Model):
         Returns (values, scope line or None). Raises when the contract refuses the domain.
         """
         self.ensure_one()
-        contract = self.itsm_contract_id
+        return self._itsm_route_for(self.itsm_contract_id, self.itsm_domain_id, scopes, self.display_name)
+
+    @api.model
+    def _itsm_route_for(self, contract, domain, scopes, ticket_name):
+        """(values, scope line or None) routing a ticket of ``contract`` about ``domain`` (see ``_itsm_route_values``).
+
+        Works on values as well as on records: ``create`` routes the tickets before inserting them.
+        """
         values = {}
         if not contract:
             return values, None
-        line = scopes.get(contract.id, {}).get(self.itsm_domain_id.id) if self.itsm_domain_id else None
+        line = scopes.get(contract.id, {}).get(domain.id) if domain else None
         if line and line.coverage == "routed":
             values = {"team_id": line.team_id.id, "itsm_support_level": line.level}
         elif line and line.coverage == "excluded":
@@ -118,8 +125,8 @@ class HelpdeskTicket(models.Model):
                     self.env._(
                         "Ticket %(ticket)s: the domain %(domain)s is outside contract %(contract)s, which refuses "
                         "requests out of its scope.",
-                        ticket=self.display_name,
-                        domain=self.itsm_domain_id.display_name,
+                        ticket=ticket_name,
+                        domain=domain.display_name,
                         contract=contract.name,
                     )
                 )
@@ -128,6 +135,60 @@ class HelpdeskTicket(models.Model):
         elif contract.n1_team_id:
             values = {"team_id": contract.n1_team_id.id, "itsm_support_level": "1"}
         return values, line
+
+    def _itsm_routed_body(self, line):
+        self.ensure_one()
+        return self.env._(
+            "Routed to %(team)s (domain %(domain)s is handled by %(team)s).",
+            team=line.team_id.display_name,
+            domain=self.itsm_domain_id.display_name,
+        )
+
+    @api.model
+    def _itsm_preroute(self, vals_list):
+        """Route the tickets about to be created in their values: team and level set before the insert.
+
+        The contract is found as ``_compute_itsm_contract_id`` would (client and company), and set in the values
+        so that compute does not search it again; one read of the scope for the whole batch. Returns, per
+        values, ``None`` when they could not be routed here (no partner nor contract given: routed after the
+        insert), else the scope line when the ticket goes to a routed team (it gets the routing message).
+        The contract is chosen on the company known before routing (the values' company, else the current one).
+        """
+        Contract = self.env["itsm.contract"]
+        Partner = self.env["res.partner"]
+        partner_ids = [
+            vals["partner_id"] for vals in vals_list if vals.get("partner_id") and "itsm_contract_id" not in vals
+        ]
+        running = {}
+        if partner_ids:
+            running = Contract._running_contracts(Partner.browse(partner_ids).commercial_partner_id)
+        contracts = []
+        for vals in vals_list:
+            if "itsm_contract_id" in vals:
+                contracts.append(Contract.browse(vals["itsm_contract_id"] or []))
+            elif vals.get("partner_id"):
+                client = Partner.browse(vals["partner_id"]).commercial_partner_id
+                company_id = vals.get("company_id") or self.env.company.id
+                contract = running.get((client.id, company_id), Contract)
+                vals["itsm_contract_id"] = contract.id
+                contracts.append(contract)
+            else:
+                contracts.append(None)
+        known = [contract for contract in contracts if contract]
+        scopes = Contract.union(*known)._itsm_scope_map() if known else {}
+        Domain = self.env["itsm.service.domain"]
+        routed = []
+        for vals, contract in zip(vals_list, contracts, strict=True):
+            if contract is None:
+                routed.append(None)
+                continue
+            values, line = self._itsm_route_for(
+                contract, Domain.browse(vals.get("itsm_domain_id") or []), scopes, vals.get("name") or ""
+            )
+            moved = values and values["team_id"] != vals.get("team_id")
+            vals.update(values)
+            routed.append(line if moved and line and line.coverage == "routed" else False)
+        return routed
 
     def _itsm_route(self):
         """Route these tickets by their contract's scope: one read of the scope for the whole batch."""
@@ -146,11 +207,7 @@ class HelpdeskTicket(models.Model):
             if values:
                 groups.setdefault(tuple(sorted(values.items())), []).append(ticket.id)
             if line and line.coverage == "routed" and "team_id" in values:
-                bodies[ticket.id] = self.env._(
-                    "Routed to %(team)s (domain %(domain)s is handled by %(team)s).",
-                    team=line.team_id.display_name,
-                    domain=ticket.itsm_domain_id.display_name,
-                )
+                bodies[ticket.id] = ticket._itsm_routed_body(line)
         for values, ids in groups.items():
             super(HelpdeskTicket, self.browse(ids)).write(dict(values))
         if bodies:
@@ -158,14 +215,19 @@ class HelpdeskTicket(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        vals_list = [dict(vals) for vals in vals_list]  # routing fills them in: the caller's stay as given
         catalog_ids = [vals["itsm_catalog_id"] for vals in vals_list if vals.get("itsm_catalog_id")]
         if catalog_ids:
             entries = self.env["itsm.ticket.catalog"].browse(catalog_ids)
             for vals in vals_list:
                 if vals.get("itsm_catalog_id"):
                     vals.setdefault("itsm_domain_id", entries.browse(vals["itsm_catalog_id"]).domain_id.id or False)
+        routed = self._itsm_preroute(vals_list)
         tickets = super().create(vals_list)
-        tickets._itsm_route()
+        tickets.browse([t.id for t, line in zip(tickets, routed, strict=True) if line is None])._itsm_route()
+        bodies = {t.id: t._itsm_routed_body(line) for t, line in zip(tickets, routed, strict=True) if line}
+        if bodies:
+            tickets.browse(list(bodies)).sudo()._message_log_batch(bodies=bodies)
         return tickets
 
     def write(self, vals):

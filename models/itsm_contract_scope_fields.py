@@ -93,7 +93,13 @@ class ItsmContract(models.Model):
         result = {contract.id: {} for contract in self}
         if not self.ids:
             return result
-        lines = self.env["itsm.contract.scope"].sudo().search([("contract_id", "in", self.ids)])
+        lines = (
+            self.env["itsm.contract.scope"]
+            .sudo()
+            .search_fetch(
+                [("contract_id", "in", self.ids)], ["contract_id", "domain_id", "coverage", "team_id", "level"]
+            )
+        )
         for line in lines:
             result[line.contract_id.id][line.domain_id.id] = line
         return result

@@ -6,6 +6,7 @@ from . import test_contract_bad_input
 from . import test_contract_lifecycle
 from . import test_contract_security
 from . import test_credit_purchase
+from . import test_daily_digest
 from . import test_draw_lock
 from . import test_escalation
 from . import test_intervention_credit

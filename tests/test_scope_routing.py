@@ -319,3 +319,12 @@ class TestScopeRouting(ItsmInterventionCase):
         scoped = cost(self.client_a_contact, self.office_std)
         _logger.info("ticket creation: %s queries without scope, %s with scope", plain, scoped)
         self.assertLessEqual(scoped - plain, 2, (plain, scoped))
+
+        # a routed domain: the team and level are set before the insert, only the routing message is extra
+        routed = cost(self.client_a_contact, self.servers)
+        ticket = self.env["helpdesk.ticket"].search(
+            [("itsm_domain_id", "=", self.servers.id)], order="id desc", limit=1
+        )
+        self.assertEqual((ticket.team_id, ticket.itsm_support_level), (self.team_n2, "2"))
+        _logger.info("ticket creation: %s queries without scope, %s routed", plain, routed)
+        self.assertLessEqual(routed - plain, 2, (plain, routed))
