@@ -38,3 +38,5 @@ from . import resource_calendar_attendance
 from . import resource_calendar_leaves
 from . import sale_order
 from . import sale_order_line
+from . import itsm_monitoring
+from . import helpdesk_ticket_monitoring
