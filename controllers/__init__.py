@@ -1,3 +1,3 @@
 from . import helpdesk_portal
-from . import portal
 from . import monitoring
+from . import portal

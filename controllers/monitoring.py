@@ -11,6 +11,8 @@ import hmac
 import json
 import logging
 
+from werkzeug.exceptions import RequestEntityTooLarge
+
 from odoo import SUPERUSER_ID
 from odoo import http
 from odoo.http import request
@@ -39,6 +41,8 @@ class ItsmMonitoringController(http.Controller):
         methods=["POST"],
         csrf=False,
         save_session=False,
+        readonly=False,
+        max_content_length=MAX_BODY,
     )
     def itsm_alerts(self, source_uuid, **_kwargs):
         httprequest = request.httprequest
@@ -68,8 +72,12 @@ class ItsmMonitoringController(http.Controller):
         count, retry_after = source._itsm_rate_count_autonomous()
         if count > limit:
             return _answer(429, {"error": "too many requests"}, headers=[("Retry-After", str(retry_after))])
-        body = httprequest.stream.read(MAX_BODY + 1)
-        if len(body) > MAX_BODY:
+        try:
+            # bounded by the route's max_content_length, chunked bodies included
+            body = httprequest.get_data(cache=False)
+        except RequestEntityTooLarge:
+            body = None
+        if body is None or len(body) > MAX_BODY:
             return _answer(413, {"error": "payload too large"})
         try:
             payload = json.loads(body)

@@ -4,6 +4,7 @@ from . import itsm_reference_mixin
 # isort: split
 from . import account_analytic_line
 from . import helpdesk_ticket
+from . import helpdesk_ticket_monitoring
 from . import helpdesk_ticket_scope
 from . import helpdesk_ticket_stage
 from . import ir_actions_report
@@ -21,6 +22,7 @@ from . import itsm_contract_scope
 from . import itsm_contract_scope_fields
 from . import itsm_contract_state
 from . import itsm_credit_move
+from . import itsm_monitoring
 from . import itsm_retention
 from . import itsm_reversibility_export
 from . import itsm_service_domain
@@ -38,5 +40,3 @@ from . import resource_calendar_attendance
 from . import resource_calendar_leaves
 from . import sale_order
 from . import sale_order_line
-from . import itsm_monitoring
-from . import helpdesk_ticket_monitoring

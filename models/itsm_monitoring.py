@@ -16,7 +16,6 @@ from datetime import datetime
 from datetime import timedelta
 
 from markupsafe import Markup
-from markupsafe import escape
 
 from odoo import api
 from odoo import fields
@@ -60,13 +59,12 @@ def parse_time(value):
     match = re.match(r"^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}:\d{2})(?:\.(\d+))?(Z|[+-]\d{2}:?\d{2})?$", value.strip())
     if not match:
         return None
-    day, clock, fraction, zone = match.groups()
+    day, clock, _fraction, zone = match.groups()
     try:
         moment = datetime.fromisoformat(f"{day}T{clock}")
     except ValueError:
         return None
-    if fraction:
-        moment += timedelta(microseconds=int(fraction[:6].ljust(6, "0")))
+    # the fraction of a second (Go writes up to 9 decimals) is dropped: Odoo stores whole seconds
     if zone and zone != "Z":
         sign = 1 if zone[0] == "+" else -1
         digits = zone[1:].replace(":", "")
@@ -203,8 +201,8 @@ class ItsmMonitoringSource(models.Model):
                 except re.error as exc:
                     raise ValidationError(
                         self.env._(
-                            "Source %(source)s: the pattern %(pattern)s is not a valid regular expression (%(error)s).",
-                            source=source.name,
+                            "Source %(name)s: the pattern %(pattern)s is not a valid regular expression (%(error)s).",
+                            name=source.name,
                             pattern=line,
                             error=exc,
                         )
@@ -218,13 +216,6 @@ class ItsmMonitoringSource(models.Model):
             # shows a new one, once.
             source._itsm_new_token()
         return sources
-
-    def init(self):
-        super().init()
-        self.env.cr.execute(
-            "CREATE UNIQUE INDEX IF NOT EXISTS itsm_monitoring_alert_open_uniq "
-            "ON itsm_monitoring_alert (source_id, fingerprint) WHERE status = 'firing'"
-        )
 
     # ------------------------------------------------------------ token
     def _itsm_new_token(self):
@@ -249,7 +240,7 @@ class ItsmMonitoringSource(models.Model):
             "res_id": wizard.id,
             "view_mode": "form",
             "target": "new",
-            "name": self.env._("New token of %(source)s", source=self.name),
+            "name": self.env._("New token of %(name)s", name=self.name),
         }
 
     @checked()
@@ -367,12 +358,14 @@ class ItsmMonitoringSource(models.Model):
         labels = dict(alert["labels"], **({"_grafana": alert["extra"]} if alert["extra"] else {}))
         cr.execute(
             SQL(
-                "INSERT INTO itsm_monitoring_alert (source_id, company_id, fingerprint, status, labels, summary, "
-                "starts_at, first_seen, last_seen, fire_count, opened_ticket, create_uid, create_date, write_uid, "
-                "write_date) VALUES (%s, %s, %s, 'firing', %s, %s, %s, %s, %s, 1, false, %s, %s, %s, %s) "
+                "INSERT INTO itsm_monitoring_alert (source_id, company_id, contract_id, fingerprint, status, labels, "
+                "summary, starts_at, first_seen, last_seen, fire_count, opened_ticket, create_uid, create_date, "
+                "write_uid, write_date) "
+                "VALUES (%s, %s, %s, %s, 'firing', %s, %s, %s, %s, %s, 1, false, %s, %s, %s, %s) "
                 "ON CONFLICT (source_id, fingerprint) WHERE status = 'firing' DO NOTHING RETURNING id",
                 self.id,
                 self.company_id.id,
+                self.contract_id.id,
                 alert["fingerprint"],
                 json.dumps(labels),
                 alert["summary"],
@@ -459,7 +452,7 @@ class ItsmMonitoringSource(models.Model):
 
     def _itsm_description(self, alert, previous_ticket=None):
         """The ticket's description: annotations and labels as escaped text, the link to the alert's source."""
-        parts = [Markup("<p>%s</p>") % self.env._("Opened by the monitoring source %(source)s.", source=self.name)]
+        parts = [Markup("<p>%s</p>") % self.env._("Opened by the monitoring source %(name)s.", name=self.name)]
         if previous_ticket:
             parts.append(
                 Markup("<p>%s</p>")
@@ -604,6 +597,14 @@ class ItsmMonitoringAlert(models.Model):
     fire_count = fields.Integer(readonly=True)
     resolved_at = fields.Datetime(readonly=True)
 
+    def init(self):
+        super().init()
+        # At most one open alert per source and fingerprint, whatever the number of workers and nodes.
+        self.env.cr.execute(
+            "CREATE UNIQUE INDEX IF NOT EXISTS itsm_monitoring_alert_open_uniq "
+            "ON itsm_monitoring_alert (source_id, fingerprint) WHERE status = 'firing'"
+        )
+
     def _compute_labels_text(self):
         for alert in self:
             alert.labels_text = json.dumps(alert.labels or {}, indent=1, ensure_ascii=False, sort_keys=True)
@@ -615,12 +616,12 @@ class ItsmMonitoringAlert(models.Model):
         minutes from an alert to the first response on the ticket it opened."""
         Alert = self.sudo()
         base = [("contract_id", "=", contract.id)]
-        received = Alert.search_count(base + [("first_seen", ">=", start), ("first_seen", "<", end)])
+        received = Alert.search_count([*base, ("first_seen", ">=", start), ("first_seen", "<", end)])
         opened = Alert.search(
-            base + [("opened_ticket", "=", True), ("first_seen", ">=", start), ("first_seen", "<", end)]
+            [*base, ("opened_ticket", "=", True), ("first_seen", ">=", start), ("first_seen", "<", end)]
         )
         resolved = Alert.search(
-            base + [("status", "=", "resolved"), ("resolved_at", ">=", start), ("resolved_at", "<", end)]
+            [*base, ("status", "=", "resolved"), ("resolved_at", ">=", start), ("resolved_at", "<", end)]
         )
         by_themselves = len(resolved.filtered(lambda a: not a.ticket_id.timesheet_ids))
         delays = [
