@@ -74,7 +74,7 @@ class ItsmMonitoringController(http.Controller):
             return _answer(429, {"error": "too many requests"}, headers=[("Retry-After", str(retry_after))])
         try:
             # bounded by the route's max_content_length, chunked bodies included
-            body = httprequest.get_data(cache=False)
+            body = httprequest.get_data()  # cached: Odoo replays the request after a serialization failure
         except RequestEntityTooLarge:
             body = None
         if body is None or len(body) > MAX_BODY:
@@ -86,6 +86,6 @@ class ItsmMonitoringController(http.Controller):
         if not isinstance(payload, dict) or not isinstance(payload.get("alerts"), list):
             return _answer(400, {"error": "not an Alertmanager webhook payload"})
         source = source.with_company(source.company_id)
-        counts = source._itsm_process_payload(payload)
+        counts = source._itsm_process_payload_autonomous(payload)
         _logger.info("Monitoring source %s: %s", source_id, counts)
         return _answer(200, counts)

@@ -296,6 +296,22 @@ class ItsmMonitoringSource(models.Model):
                 return line.priority
         return self.default_priority
 
+    def _itsm_process_payload_autonomous(self, payload):
+        """``_itsm_process_payload`` in its own READ COMMITTED transaction, committed before the answer.
+
+        Two Alertmanager replicas post the same notification at the same instant. Under Odoo's REPEATABLE READ,
+        the second transaction's ``INSERT ... ON CONFLICT DO NOTHING`` (or its update of the open alert) fails
+        with a serialization error once the first commits, and Odoo replays the whole request after a random
+        pause of up to seconds. Under READ COMMITTED it waits for the first, inserts nothing, then updates the
+        row the first committed: the same outcome (one alert, one ticket: the unique partial index decides),
+        without the replay. In test mode the registry's cursors share the test transaction: processed there."""
+        if self.env.registry.in_test_mode():
+            return self._itsm_process_payload(payload)
+        with self.env.registry.cursor() as cr:
+            cr.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
+            env = api.Environment(cr, self.env.uid, dict(self.env.context), su=self.env.su)
+            return self.with_env(env)._itsm_process_payload(payload)
+
     def _itsm_process_payload(self, payload):
         """Process an Alertmanager (or Grafana) webhook payload: ``{created, updated, resolved, ignored}``."""
         self.ensure_one()
