@@ -110,7 +110,6 @@ class ItsmMonitoringSource(models.Model):
     token_shown = fields.Boolean(copy=False, readonly=True)
     team_id = fields.Many2one(
         "helpdesk.ticket.team",
-        string="Team",
         required=True,
         compute="_compute_team_id",
         store=True,
@@ -614,12 +613,13 @@ class ItsmMonitoringAlert(models.Model):
     resolved_at = fields.Datetime(readonly=True)
 
     def init(self):
-        super().init()
+        result = super().init()
         # At most one open alert per source and fingerprint, whatever the number of workers and nodes.
         self.env.cr.execute(
             "CREATE UNIQUE INDEX IF NOT EXISTS itsm_monitoring_alert_open_uniq "
             "ON itsm_monitoring_alert (source_id, fingerprint) WHERE status = 'firing'"
         )
+        return result
 
     def _compute_labels_text(self):
         for alert in self:
@@ -671,20 +671,6 @@ class ItsmMonitoringRate(models.Model):
         self.env.cr.execute(
             "DELETE FROM itsm_monitoring_rate WHERE minute < (now() AT TIME ZONE 'UTC') - interval '1 hour'"
         )
-
-
-class ItsmMonitoringTokenWizard(models.TransientModel):
-    _name = "itsm.monitoring.token.wizard"
-    _description = "New token of a monitoring source (shown once)"
-
-    source_id = fields.Many2one("itsm.monitoring.source", required=True, ondelete="cascade")
-    token = fields.Char(readonly=True)
-
-    @checked("write")
-    def action_done(self):
-        """Forget the clear token: it is not shown again."""
-        self.sudo().write({"token": False})
-        return {"type": "ir.actions.act_window_close"}
 
 
 class ItsmContract(models.Model):

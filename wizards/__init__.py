@@ -1,4 +1,5 @@
 from . import hr_timesheet_switch
 from . import itsm_credit_adjust_wizard
+from . import itsm_monitoring_token_wizard
 from . import itsm_retention_wizard
 from . import itsm_sla_report_wizard
