@@ -46,6 +46,10 @@ class TestActionAccess(ItsmCase):
         committee = env["itsm.committee"].create(
             {"contract_id": contract.id, "committee_type": "exceptional", "date": "2026-12-10 09:00:00"}
         )
+        team = env["helpdesk.ticket.team"].create({"name": "Other provider's desk", "company_id": other.id})
+        source = env["itsm.monitoring.source"].create(
+            {"name": "Other provider's probe", "contract_id": contract.id, "team_id": team.id}
+        )
         cls.records = {
             "itsm.contract": contract,
             "itsm.committee": committee,
@@ -67,6 +71,11 @@ class TestActionAccess(ItsmCase):
             "itsm.retention.wizard": env["itsm.retention.wizard"].create({}),
             "itsm.sla.report.wizard": env["itsm.sla.report.wizard"].create({"contract_id": contract.id}),
             "hr.timesheet.switch": env["hr.timesheet.switch"].create({"name": "Timer", "company_id": other.id}),
+            "helpdesk.ticket": env["helpdesk.ticket"].create(
+                {"name": "Hidden ticket", "description": "x", "partner_id": client.id, "company_id": other.id}
+            ),
+            "itsm.monitoring.source": source,
+            "itsm.monitoring.token.wizard": env["itsm.monitoring.token.wizard"].create({"source_id": source.id}),
         }
 
     def _addon_actions(self):
