@@ -21,6 +21,7 @@
         "security/itsm_statement_security.xml",
         "security/itsm_scope_security.xml",
         "security/itsm_escalation_security.xml",
+        "security/itsm_monitoring_security.xml",
         "data/ir_sequence_data.xml",
         "data/product_data.xml",
         "data/mail_data.xml",
@@ -58,6 +59,7 @@
         "views/itsm_sla_report_wizard_views.xml",
         "views/itsm_retention_wizard_views.xml",
         "views/res_config_settings_views.xml",
+        "views/itsm_monitoring_views.xml",
     ],
     "demo": ["demo/itsm_demo.xml"],
     "assets": {

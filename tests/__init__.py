@@ -11,6 +11,7 @@ from . import test_draw_lock
 from . import test_escalation
 from . import test_intervention_credit
 from . import test_ledger_figures
+from . import test_monitoring
 from . import test_portal
 from . import test_portal_scale
 from . import test_query_budgets

@@ -49,6 +49,10 @@ class TestActionAccess(ItsmCase):
         ticket = env["helpdesk.ticket"].create(
             {"name": "Other provider's ticket", "description": "Hidden", "company_id": other.id}
         )
+        team = env["helpdesk.ticket.team"].create({"name": "Other provider's desk", "company_id": other.id})
+        source = env["itsm.monitoring.source"].create(
+            {"name": "Other provider's probe", "contract_id": contract.id, "team_id": team.id}
+        )
         cls.records = {
             "helpdesk.ticket": ticket,
             "itsm.escalation.wizard": env["itsm.escalation.wizard"].create({"ticket_id": ticket.id, "reason": "x"}),
@@ -72,6 +76,8 @@ class TestActionAccess(ItsmCase):
             "itsm.retention.wizard": env["itsm.retention.wizard"].create({}),
             "itsm.sla.report.wizard": env["itsm.sla.report.wizard"].create({"contract_id": contract.id}),
             "hr.timesheet.switch": env["hr.timesheet.switch"].create({"name": "Timer", "company_id": other.id}),
+            "itsm.monitoring.source": source,
+            "itsm.monitoring.token.wizard": env["itsm.monitoring.token.wizard"].create({"source_id": source.id}),
         }
 
     def _addon_actions(self):

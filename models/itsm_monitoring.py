@@ -1,0 +1,679 @@
+"""Monitoring probes open incidents: Alertmanager / Grafana webhooks and e-mailed alerts (issue 16).
+
+A source belongs to a contract and receives notifications, over HTTP (``POST /itsm/alerts/<uuid>``, see
+``controllers/monitoring.py``) or by e-mail (its alias). Each notification is an alert identified by its
+fingerprint; at most one alert per source and fingerprint is open (``firing``) at a time, which a unique partial
+index enforces in PostgreSQL: when two Alertmanager replicas post the same alert at the same instant, only the
+transaction whose ``INSERT ... ON CONFLICT DO NOTHING`` inserted the row creates the ticket.
+"""
+
+import hashlib
+import json
+import re
+import secrets
+import uuid
+from datetime import datetime
+from datetime import timedelta
+
+from markupsafe import Markup
+
+from odoo import api
+from odoo import fields
+from odoo import models
+from odoo.exceptions import UserError
+from odoo.exceptions import ValidationError
+from odoo.tools import SQL
+
+from ..access import checked
+
+PRIORITIES = [("0", "Low"), ("1", "Medium"), ("2", "High"), ("3", "Very High")]
+DEFAULT_SEVERITIES = (("critical", "3"), ("warning", "2"), ("info", "1"))
+# Subjects of the default notifications of Nagios / Centreon (service and host) and Zabbix 5+ ("Problem:",
+# "Resolved in 1m 2s:"). Named groups: status, host, service (optional: severity).
+DEFAULT_SUBJECT_PATTERNS = "\n".join(
+    [
+        r"^\*\* (?P<status>PROBLEM|RECOVERY) Service Alert: (?P<host>[^/\s]+)/(?P<service>.+?) is "
+        r"(?P<severity>\w+) \*\*$",
+        r"^\*\* (?P<status>PROBLEM|RECOVERY) Host Alert: (?P<host>\S+) is (?P<severity>\w+) \*\*$",
+        r"^(?P<status>Problem|Resolved)(?: in [^:]*)?: (?P<service>.+?)(?: on (?P<host>\S+))?$",
+    ]
+)
+FIRING_WORDS = {"problem", "firing", "critical", "warning", "down", "unreachable"}
+RESOLVED_WORDS = {"recovery", "resolved", "ok", "up"}
+BODY_HOST = re.compile(r"^\s*Host(?:name)?\s*:\s*(?P<host>\S+)", re.MULTILINE | re.IGNORECASE)
+MAX_FINGERPRINT = 128
+MAX_SUBJECT = 250
+MAX_DESCRIPTION_LABELS = 20000  # characters of labels/annotations copied into the ticket (the alert keeps all)
+NOTE_INTERVAL = timedelta(hours=1)
+REQUEST_DATE_PAST = timedelta(days=7)  # an older startsAt is kept on the alert, the ticket counts from receipt
+
+
+def token_hash(token):
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def parse_time(value):
+    """Alertmanager's RFC 3339 times (Go: up to 9 decimals, ``Z`` or an offset) as naive UTC, or None."""
+    if not isinstance(value, str) or not value or value.startswith("0001-01-01"):
+        return None
+    match = re.match(r"^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}:\d{2})(?:\.(\d+))?(Z|[+-]\d{2}:?\d{2})?$", value.strip())
+    if not match:
+        return None
+    day, clock, _fraction, zone = match.groups()
+    try:
+        moment = datetime.fromisoformat(f"{day}T{clock}")
+    except ValueError:
+        return None
+    # the fraction of a second (Go writes up to 9 decimals) is dropped: Odoo stores whole seconds
+    if zone and zone != "Z":
+        sign = 1 if zone[0] == "+" else -1
+        digits = zone[1:].replace(":", "")
+        moment -= sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
+    return moment
+
+
+def labels_fingerprint(labels):
+    """A stable fingerprint from the alert's labels (older Alertmanager versions send none)."""
+    canonical = json.dumps(sorted((str(k), str(v)) for k, v in labels.items()), separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+
+def mail_fingerprint(host, service):
+    return hashlib.sha256(f"{host or ''}\n{service or ''}".encode()).hexdigest()[:16]
+
+
+class ItsmMonitoringSource(models.Model):
+    _name = "itsm.monitoring.source"
+    _description = "Monitoring source"
+    _inherit = ["mail.thread", "mail.alias.mixin.optional"]
+    _order = "contract_id, name, id"
+
+    name = fields.Char(required=True, tracking=True)
+    contract_id = fields.Many2one("itsm.contract", required=True, ondelete="cascade", index=True, tracking=True)
+    company_id = fields.Many2one(related="contract_id.company_id", store=True, index=True)
+    partner_id = fields.Many2one(related="contract_id.partner_id", string="Client")
+    kind = fields.Selection(
+        [("alertmanager", "Alertmanager / Grafana webhook"), ("email", "E-mail")],
+        required=True,
+        default="alertmanager",
+        tracking=True,
+    )
+    uuid = fields.Char(
+        string="Identifier",
+        required=True,
+        readonly=True,
+        copy=False,
+        default=lambda self: str(uuid.uuid4()),
+        help="Random identifier in the webhook's URL.",
+    )
+    token_hash = fields.Char(copy=False, groups="base.group_system", help="SHA-256 of the token; never the token.")
+    token_shown = fields.Boolean(copy=False, readonly=True)
+    team_id = fields.Many2one(
+        "helpdesk.ticket.team",
+        required=True,
+        compute="_compute_team_id",
+        store=True,
+        readonly=False,
+        precompute=True,
+        help="Team of the tickets opened by this source; by default the contract's first-level desk.",
+    )
+    domain_id = fields.Many2one("itsm.service.domain", string="Service domain", help="Domain of its tickets.")
+    severity_ids = fields.One2many(
+        "itsm.monitoring.severity",
+        "source_id",
+        string="Severities",
+        copy=True,
+        default=lambda self: [
+            fields.Command.create({"label": lab, "priority": pri}) for lab, pri in DEFAULT_SEVERITIES
+        ],
+    )
+    default_priority = fields.Selection(
+        PRIORITIES, default="1", required=True, help="Priority of an alert whose severity label is not listed."
+    )
+    resolved_stage_id = fields.Many2one(
+        "helpdesk.ticket.stage",
+        string="Stage when resolved",
+        help="Stage the ticket moves to when its alert resolves and no one has logged time on it.",
+    )
+    rate_limit_per_minute = fields.Integer(default=600, required=True)
+    active = fields.Boolean(default=True, tracking=True)
+    subject_patterns = fields.Text(
+        default=DEFAULT_SUBJECT_PATTERNS,
+        help="E-mail sources: one regular expression per line, tried in order on the subject, with the named "
+        "groups status (PROBLEM/RECOVERY, Problem/Resolved), host and service (optional: severity). "
+        "A mail that matches none opens a normal ticket.",
+    )
+    alert_ids = fields.One2many("itsm.monitoring.alert", "source_id", string="Alerts")
+    alert_count = fields.Integer(compute="_compute_alert_count")
+    webhook_url = fields.Char(string="Webhook URL", compute="_compute_webhook")
+    webhook_snippet = fields.Text(string="Alertmanager configuration", compute="_compute_webhook")
+
+    _sql_constraints = [
+        ("uuid_uniq", "unique(uuid)", "The identifier of a monitoring source is unique."),
+        ("rate_positive", "CHECK(rate_limit_per_minute > 0)", "The rate limit must be positive."),
+    ]
+
+    @api.depends("contract_id")
+    def _compute_team_id(self):
+        for source in self:
+            if not source.team_id and source.contract_id.n1_team_id:
+                source.team_id = source.contract_id.n1_team_id
+
+    def _compute_alert_count(self):
+        counts = dict(
+            self.env["itsm.monitoring.alert"]._read_group([("source_id", "in", self.ids)], ["source_id"], ["__count"])
+        )
+        for source in self:
+            source.alert_count = counts.get(source, 0)
+
+    @api.depends("uuid", "kind")
+    def _compute_webhook(self):
+        base = self.env["ir.config_parameter"].sudo().get_param("web.base.url", "")
+        for source in self:
+            url = f"{base}/itsm/alerts/{source.uuid}"
+            source.webhook_url = url if source.kind == "alertmanager" else False
+            source.webhook_snippet = (
+                (
+                    "receivers:\n"
+                    f"  - name: {re.sub(r'[^A-Za-z0-9_-]+', '-', source.name or 'itsm').strip('-').lower()}\n"
+                    "    webhook_configs:\n"
+                    f"      - url: {url}\n"
+                    "        send_resolved: true\n"
+                    "        max_alerts: 0\n"
+                    "        http_config:\n"
+                    "          authorization:\n"
+                    "            type: Bearer\n"
+                    "            credentials: <the token shown once by 'Regenerate token'>\n"
+                )
+                if source.kind == "alertmanager"
+                else False
+            )
+
+    @api.constrains("subject_patterns")
+    def _check_subject_patterns(self):
+        for source in self:
+            for line in (source.subject_patterns or "").splitlines():
+                if not line.strip():
+                    continue
+                try:
+                    re.compile(line)
+                except re.error as exc:
+                    raise ValidationError(
+                        self.env._(
+                            "Source %(name)s: the pattern %(pattern)s is not a valid regular expression (%(error)s).",
+                            name=source.name,
+                            pattern=line,
+                            error=exc,
+                        )
+                    ) from exc
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        sources = super().create(vals_list)
+        for source in sources:
+            # A token from the start: a source is never open without one. Nobody saw it: the form's button
+            # shows a new one, once.
+            source._itsm_new_token()
+        return sources
+
+    # ------------------------------------------------------------ token
+    def _itsm_new_token(self):
+        """A new secret token for this source: stores its SHA-256 and returns the clear token (once)."""
+        self.ensure_one()
+        token = secrets.token_urlsafe(32)
+        self.sudo().write({"token_hash": token_hash(token)})
+        return token
+
+    @checked("write")
+    def action_itsm_regenerate_token(self):
+        """Make a new token and show it once, in a dialog; the previous one stops working."""
+        self.ensure_one()
+        if not self.env.user.has_group("itsm_service_contract.group_itsm_service_manager"):
+            raise UserError(self.env._("Only a service manager can make a new token."))
+        token = self._itsm_new_token()
+        self.token_shown = True
+        wizard = self.env["itsm.monitoring.token.wizard"].create({"source_id": self.id, "token": token})
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "itsm.monitoring.token.wizard",
+            "res_id": wizard.id,
+            "view_mode": "form",
+            "target": "new",
+            "name": self.env._("New token of %(name)s", name=self.name),
+        }
+
+    @checked()
+    def action_itsm_alerts(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("itsm_service_contract.action_itsm_monitoring_alert")
+        action["domain"] = [("source_id", "=", self.id)]
+        action["context"] = {"default_source_id": self.id}
+        return action
+
+    # ------------------------------------------------------------ mail alias
+    def _alias_get_creation_values(self):
+        values = super()._alias_get_creation_values()
+        values["alias_model_id"] = self.env["ir.model"]._get_id("helpdesk.ticket")
+        if self.id:
+            values["alias_defaults"] = repr({"itsm_monitoring_source_id": self.id})
+            values["alias_parent_model_id"] = self.env["ir.model"]._get_id(self._name)
+            values["alias_parent_thread_id"] = self.id
+        return values
+
+    # ------------------------------------------------------------ rate limit
+    def _itsm_rate_count(self, cr):
+        """Requests of this source in the current minute, this one included, counted in PostgreSQL."""
+        cr.execute(
+            SQL(
+                "INSERT INTO itsm_monitoring_rate (source_id, minute, count) "
+                "VALUES (%s, date_trunc('minute', clock_timestamp() AT TIME ZONE 'UTC'), 1) "
+                "ON CONFLICT (source_id, minute) DO UPDATE SET count = itsm_monitoring_rate.count + 1 "
+                "RETURNING count, 60 - extract(second FROM clock_timestamp())::int",
+                self.id,
+            )
+        )
+        count, retry_after = cr.fetchone()
+        return count, max(1, retry_after)
+
+    def _itsm_rate_count_autonomous(self):
+        """``_itsm_rate_count`` in its own short READ COMMITTED transaction, committed at once: the counter row is
+        locked for a moment, not for the whole request, and concurrent requests wait for it instead of failing on
+        a serialization conflict. In test mode the registry's cursors share the test transaction: it is counted
+        there."""
+        if self.env.registry.in_test_mode():
+            return self._itsm_rate_count(self.env.cr)
+        with self.env.registry.cursor() as cr:
+            cr.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
+            return self._itsm_rate_count(cr)
+
+    # ------------------------------------------------------------ processing
+    def _itsm_priority(self, severity):
+        self.ensure_one()
+        severity = (severity or "").strip().lower()
+        for line in self.severity_ids:
+            if line.label.strip().lower() == severity:
+                return line.priority
+        return self.default_priority
+
+    def _itsm_process_payload_autonomous(self, payload):
+        """``_itsm_process_payload`` in its own READ COMMITTED transaction, committed before the answer.
+
+        Two Alertmanager replicas post the same notification at the same instant. Under Odoo's REPEATABLE READ,
+        the second transaction's ``INSERT ... ON CONFLICT DO NOTHING`` (or its update of the open alert) fails
+        with a serialization error once the first commits, and Odoo replays the whole request after a random
+        pause of up to seconds. Under READ COMMITTED it waits for the first, inserts nothing, then updates the
+        row the first committed: the same outcome (one alert, one ticket: the unique partial index decides),
+        without the replay. In test mode the registry's cursors share the test transaction: processed there."""
+        if self.env.registry.in_test_mode():
+            return self._itsm_process_payload(payload)
+        with self.env.registry.cursor() as cr:
+            cr.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
+            env = api.Environment(cr, self.env.uid, dict(self.env.context), su=self.env.su)
+            return self.with_env(env)._itsm_process_payload(payload)
+
+    def _itsm_process_payload(self, payload):
+        """Process an Alertmanager (or Grafana) webhook payload: ``{created, updated, resolved, ignored}``."""
+        self.ensure_one()
+        counts = {"created": 0, "updated": 0, "resolved": 0, "ignored": 0}
+        for item in payload["alerts"]:
+            alert = self._itsm_normalise(item, payload)
+            if alert is None:
+                counts["ignored"] += 1
+                continue
+            try:
+                with self.env.cr.savepoint():
+                    outcome, _ticket = self._itsm_handle(alert)
+            except (UserError, ValidationError, ValueError, TypeError):
+                outcome = "ignored"
+            counts[outcome] += 1
+        return counts
+
+    def _itsm_normalise(self, item, payload):
+        """The fields the addon uses from one alert of the payload, or None when it is malformed."""
+        if not isinstance(item, dict):
+            return None
+        status = item.get("status") or payload.get("status")
+        labels = item.get("labels")
+        if status not in ("firing", "resolved") or not isinstance(labels, dict) or not labels:
+            return None
+        annotations = item.get("annotations") if isinstance(item.get("annotations"), dict) else {}
+        fingerprint = item.get("fingerprint")
+        if not isinstance(fingerprint, str) or not fingerprint.strip() or len(fingerprint) > MAX_FINGERPRINT:
+            fingerprint = labels_fingerprint(labels)
+        summary = annotations.get("summary") or item.get("title") or ""
+        if not isinstance(summary, str) or not summary.strip():
+            summary = " ".join(str(labels.get(key)) for key in ("alertname", "instance") if labels.get(key))
+        url = item.get("generatorURL")
+        extra = {
+            key: item[key]
+            for key in ("values", "valueString", "silenceURL", "dashboardURL", "panelURL")
+            if item.get(key) not in (None, "", {})
+        }
+        return {
+            "status": status,
+            "fingerprint": fingerprint.strip(),
+            "labels": labels,
+            "annotations": annotations,
+            "extra": extra,
+            "summary": str(summary)[:MAX_SUBJECT] or self.env._("Monitoring alert"),
+            "severity": str(labels.get("severity") or ""),
+            "starts_at": parse_time(item.get("startsAt")),
+            "ends_at": parse_time(item.get("endsAt")),
+            "url": url if isinstance(url, str) and re.match(r"^https?://", url) else "",
+        }
+
+    def _itsm_handle(self, alert):
+        """Apply one normalised alert: returns (outcome, ticket); outcome is created, updated, resolved or
+        ignored."""
+        self.ensure_one()
+        if alert["status"] == "resolved":
+            return self._itsm_resolve(alert)
+        cr = self.env.cr
+        now = fields.Datetime.now()
+        labels = dict(alert["labels"], **({"_grafana": alert["extra"]} if alert["extra"] else {}))
+        cr.execute(
+            SQL(
+                "INSERT INTO itsm_monitoring_alert (source_id, company_id, contract_id, fingerprint, status, labels, "
+                "summary, starts_at, first_seen, last_seen, fire_count, opened_ticket, create_uid, create_date, "
+                "write_uid, write_date) "
+                "VALUES (%s, %s, %s, %s, 'firing', %s, %s, %s, %s, %s, 1, false, %s, %s, %s, %s) "
+                "ON CONFLICT (source_id, fingerprint) WHERE status = 'firing' DO NOTHING RETURNING id",
+                self.id,
+                self.company_id.id,
+                self.contract_id.id,
+                alert["fingerprint"],
+                json.dumps(labels),
+                alert["summary"],
+                alert["starts_at"],
+                now,
+                now,
+                self.env.uid,
+                now,
+                self.env.uid,
+                now,
+            )
+        )
+        row = cr.fetchone()
+        Alert = self.env["itsm.monitoring.alert"]
+        if not row:
+            # Open already (a repeat, or the other replica's insert): count it, a note at most once an hour.
+            cr.execute(
+                SQL(
+                    "UPDATE itsm_monitoring_alert SET last_seen = %s, fire_count = fire_count + 1, write_date = %s "
+                    "WHERE source_id = %s AND fingerprint = %s AND status = 'firing' RETURNING id",
+                    now,
+                    now,
+                    self.id,
+                    alert["fingerprint"],
+                )
+            )
+            found = cr.fetchone()
+            Alert.invalidate_model(["last_seen", "fire_count"])
+            if not found:
+                return "ignored", None
+            record = Alert.browse(found[0])
+            if record.ticket_id and (not record.last_note or record.last_note <= now - NOTE_INTERVAL):
+                record.last_note = now
+                record.ticket_id.message_post(
+                    body=self.env._(
+                        "Alert %(alert)s still firing (%(count)s notifications).",
+                        alert=record.summary,
+                        count=record.fire_count,
+                    ),
+                    subtype_xmlid="mail.mt_note",
+                )
+            return "updated", record.ticket_id
+        record = Alert.browse(row[0])
+        previous = Alert.search(
+            [("source_id", "=", self.id), ("fingerprint", "=", alert["fingerprint"]), ("id", "!=", record.id)],
+            order="id desc",
+            limit=1,
+        )
+        if previous.ticket_id and not previous.ticket_id.stage_id.closed:
+            ticket = previous.ticket_id
+            ticket.message_post(
+                body=self.env._("Alert %(alert)s firing again.", alert=alert["summary"]), subtype_xmlid="mail.mt_note"
+            )
+        else:
+            ticket = self._itsm_open_ticket(alert, previous.ticket_id)
+            record.opened_ticket = True
+        record.write({"ticket_id": ticket.id, "last_note": now})
+        return "created", ticket
+
+    def _itsm_open_ticket(self, alert, previous_ticket=None):
+        self.ensure_one()
+        contract = self.contract_id
+        now = fields.Datetime.now()
+        starts = alert["starts_at"]
+        request_date = starts if starts and now - REQUEST_DATE_PAST <= starts <= now else now
+        return (
+            self.env["helpdesk.ticket"]
+            .with_company(self.company_id)
+            .create(
+                {
+                    "name": alert["summary"],
+                    "description": self._itsm_description(alert, previous_ticket),
+                    "partner_id": contract.partner_id.id,
+                    "itsm_contract_id": contract.id,
+                    "company_id": self.company_id.id,
+                    "team_id": self.team_id.id,
+                    "itsm_domain_id": self.domain_id.id or False,
+                    "itsm_kind": "incident",
+                    "priority": self._itsm_priority(alert["severity"]),
+                    "itsm_request_date": request_date,
+                }
+            )
+        )
+
+    def _itsm_description(self, alert, previous_ticket=None):
+        """The ticket's description: annotations and labels as escaped text, the link to the alert's source."""
+        parts = [Markup("<p>%s</p>") % self.env._("Opened by the monitoring source %(name)s.", name=self.name)]
+        if previous_ticket:
+            parts.append(
+                Markup("<p>%s</p>")
+                % self.env._("The same alert was handled earlier in ticket %(ticket)s.", ticket=previous_ticket.number)
+            )
+        if alert["starts_at"]:
+            parts.append(Markup("<p>%s %s UTC</p>") % (self.env._("Started at:"), alert["starts_at"]))
+        if alert["url"]:
+            parts.append(
+                Markup('<p><a href="%s" target="_blank" rel="noopener noreferrer">%s</a></p>')
+                % (alert["url"], self.env._("Open in the monitoring tool"))
+            )
+        budget = MAX_DESCRIPTION_LABELS
+        for title, values in (
+            (self.env._("Annotations"), alert["annotations"]),
+            (self.env._("Labels"), alert["labels"]),
+        ):
+            lines = []
+            for key, value in sorted(values.items(), key=lambda kv: str(kv[0])):
+                text = f"{key}: {value}"
+                if len(text) > budget:
+                    lines.append(text[: max(budget, 0)] + " [...]")
+                    budget = 0
+                    break
+                budget -= len(text)
+                lines.append(text)
+            if lines:
+                parts.append(Markup("<p><b>%s</b></p><pre>%s</pre>") % (title, "\n".join(lines)))
+        return Markup("").join(parts)
+
+    def _itsm_resolve(self, alert):
+        self.ensure_one()
+        now = fields.Datetime.now()
+        self.env.cr.execute(
+            SQL(
+                "UPDATE itsm_monitoring_alert SET status = 'resolved', resolved_at = %s, ends_at = %s, "
+                "write_date = %s WHERE source_id = %s AND fingerprint = %s AND status = 'firing' RETURNING id",
+                now,
+                alert["ends_at"],
+                now,
+                self.id,
+                alert["fingerprint"],
+            )
+        )
+        row = self.env.cr.fetchone()
+        Alert = self.env["itsm.monitoring.alert"]
+        Alert.invalidate_model(["status", "resolved_at", "ends_at"])
+        if not row:
+            # Never seen firing (or resolved already): counted, nothing else.
+            return "ignored", None
+        record = Alert.browse(row[0])
+        ticket = record.ticket_id
+        if ticket:
+            ticket.message_post(
+                body=self.env._("Alert %(alert)s resolved.", alert=record.summary), subtype_xmlid="mail.mt_note"
+            )
+            if (
+                self.resolved_stage_id
+                and not ticket.stage_id.closed
+                and not ticket.sudo().timesheet_ids
+                and not ticket.itsm_alert_ids.filtered(lambda a: a.status == "firing")
+            ):
+                ticket.stage_id = self.resolved_stage_id
+        return "resolved", ticket
+
+    # ------------------------------------------------------------ e-mail
+    def _itsm_parse_mail(self, subject, body):
+        """The alert of an e-mail, by the source's subject patterns, or None when none matches."""
+        self.ensure_one()
+        subject = (subject or "").strip()
+        for line in (self.subject_patterns or "").splitlines():
+            if not line.strip():
+                continue
+            match = re.search(line, subject)
+            if not match:
+                continue
+            groups = match.groupdict()
+            word = (groups.get("status") or "").strip().lower()
+            if word in RESOLVED_WORDS:
+                status = "resolved"
+            elif word in FIRING_WORDS:
+                status = "firing"
+            else:
+                continue
+            host = groups.get("host")
+            if not host:
+                found = BODY_HOST.search(body or "")
+                host = found.group("host") if found else ""
+            service = (groups.get("service") or "").strip()
+            severity = (groups.get("severity") or "").strip().lower()
+            labels = {"host": host, "service": service or "host", "subject": subject[:MAX_SUBJECT]}
+            if severity:
+                labels["severity"] = severity
+            return {
+                "status": status,
+                "fingerprint": mail_fingerprint(host, service),
+                "labels": labels,
+                "annotations": {},
+                "extra": {},
+                "summary": (f"{service} on {host}" if service and host else service or host or subject)[:MAX_SUBJECT],
+                "severity": severity,
+                "starts_at": None,
+                "ends_at": None,
+                "url": "",
+            }
+        return None
+
+
+class ItsmMonitoringSeverity(models.Model):
+    _name = "itsm.monitoring.severity"
+    _description = "Monitoring severity"
+    _order = "source_id, priority desc, id"
+
+    source_id = fields.Many2one("itsm.monitoring.source", required=True, ondelete="cascade", index=True)
+    label = fields.Char(required=True, help="Value of the alert's severity label, e.g. critical.")
+    priority = fields.Selection(PRIORITIES, required=True, default="1")
+
+    _sql_constraints = [("label_uniq", "unique(source_id, label)", "A severity label is listed once per source.")]
+
+
+class ItsmMonitoringAlert(models.Model):
+    _name = "itsm.monitoring.alert"
+    _description = "Monitoring alert"
+    _order = "last_seen desc, id desc"
+    _rec_name = "summary"
+
+    source_id = fields.Many2one("itsm.monitoring.source", required=True, ondelete="cascade", index=True, readonly=True)
+    company_id = fields.Many2one("res.company", readonly=True, index=True)
+    contract_id = fields.Many2one(related="source_id.contract_id", store=True, index=True)
+    fingerprint = fields.Char(required=True, readonly=True)
+    status = fields.Selection([("firing", "Firing"), ("resolved", "Resolved")], required=True, readonly=True)
+    ticket_id = fields.Many2one("helpdesk.ticket", readonly=True, index="btree_not_null", ondelete="set null")
+    opened_ticket = fields.Boolean(readonly=True, help="This alert opened its ticket (not a later firing on it).")
+    labels = fields.Json(readonly=True)
+    labels_text = fields.Text(string="Labels (text)", compute="_compute_labels_text")
+    summary = fields.Char(readonly=True)
+    starts_at = fields.Datetime(readonly=True, help="startsAt as sent by the monitoring tool.")
+    ends_at = fields.Datetime(readonly=True)
+    first_seen = fields.Datetime(readonly=True)
+    last_seen = fields.Datetime(readonly=True)
+    last_note = fields.Datetime(readonly=True)
+    fire_count = fields.Integer(readonly=True)
+    resolved_at = fields.Datetime(readonly=True)
+
+    def init(self):
+        result = super().init()
+        # At most one open alert per source and fingerprint, whatever the number of workers and nodes.
+        self.env.cr.execute(
+            "CREATE UNIQUE INDEX IF NOT EXISTS itsm_monitoring_alert_open_uniq "
+            "ON itsm_monitoring_alert (source_id, fingerprint) WHERE status = 'firing'"
+        )
+        return result
+
+    def _compute_labels_text(self):
+        for alert in self:
+            alert.labels_text = json.dumps(alert.labels or {}, indent=1, ensure_ascii=False, sort_keys=True)
+
+    @api.model
+    def _itsm_period_figures(self, contract, start, end):
+        """Monitoring figures of a contract over [start, end): alerts received, tickets opened by monitoring,
+        alerts resolved by themselves (resolved with no time logged on their ticket) and the mean time in
+        minutes from an alert to the first response on the ticket it opened."""
+        Alert = self.sudo()
+        base = [("contract_id", "=", contract.id)]
+        received = Alert.search_count([*base, ("first_seen", ">=", start), ("first_seen", "<", end)])
+        opened = Alert.search(
+            [*base, ("opened_ticket", "=", True), ("first_seen", ">=", start), ("first_seen", "<", end)]
+        )
+        resolved = Alert.search(
+            [*base, ("status", "=", "resolved"), ("resolved_at", ">=", start), ("resolved_at", "<", end)]
+        )
+        by_themselves = len(resolved.filtered(lambda a: not a.ticket_id.timesheet_ids))
+        delays = [
+            (alert.ticket_id.itsm_first_response_date - alert.first_seen).total_seconds() / 60
+            for alert in opened
+            if alert.ticket_id.itsm_first_response_date
+        ]
+        return {
+            "received": received,
+            "tickets_opened": len(opened.ticket_id),
+            "resolved_by_themselves": by_themselves,
+            "mean_minutes_to_first_response": round(sum(delays) / len(delays), 1) if delays else None,
+        }
+
+
+class ItsmMonitoringRate(models.Model):
+    """Requests per source and minute, counted in PostgreSQL so that every worker and node sees them."""
+
+    _name = "itsm.monitoring.rate"
+    _description = "Monitoring request counter"
+    _log_access = False
+
+    source_id = fields.Many2one("itsm.monitoring.source", required=True, ondelete="cascade")
+    minute = fields.Datetime(required=True)
+    count = fields.Integer(required=True, default=0)
+
+    _sql_constraints = [("source_minute_uniq", "unique(source_id, minute)", "One counter per source and minute.")]
+
+    @api.autovacuum
+    def _gc_old_counters(self):
+        self.env.cr.execute(
+            "DELETE FROM itsm_monitoring_rate WHERE minute < (now() AT TIME ZONE 'UTC') - interval '1 hour'"
+        )
+
+
+class ItsmContract(models.Model):
+    _inherit = "itsm.contract"
+
+    itsm_monitoring_source_ids = fields.One2many("itsm.monitoring.source", "contract_id", string="Monitoring sources")
