@@ -225,6 +225,25 @@ class ItsmCommittee(models.Model):
         copy=False,
         help="Tickets opened in the period in a domain the contract does not cover.",
     )
+    kpi_alerts_received = fields.Integer(
+        string="Monitoring alerts received", readonly=True, copy=False, help="Alerts first seen in the period."
+    )
+    kpi_alert_tickets = fields.Integer(
+        string="Tickets opened by monitoring", readonly=True, copy=False, help="Tickets the period's alerts opened."
+    )
+    kpi_alerts_self_resolved = fields.Integer(
+        string="Alerts resolved by themselves",
+        readonly=True,
+        copy=False,
+        help="Alerts resolved in the period with no time logged on their ticket.",
+    )
+    kpi_alert_response_minutes = fields.Float(
+        string="Alert to first response (min)",
+        readonly=True,
+        copy=False,
+        digits=(16, 1),
+        help="Mean minutes from an alert to the first response on the ticket it opened; 0 when none was answered.",
+    )
 
     # ------------------------------------------------------------ computes
     @api.depends("kpi_response_due", "kpi_response_met_pct", "kpi_resolution_due", "kpi_resolution_met_pct")

@@ -259,6 +259,7 @@ class ItsmCommittee(models.Model):
             )
         )
         validity_left = (contract.date_end - self.period_end).days if contract.date_end else 0
+        monitoring = self.env["itsm.monitoring.alert"]._itsm_period_figures(contract, start, end)
         return {
             "kpi_tickets_opened": len(opened),
             "kpi_tickets_closed": len(closed),
@@ -278,6 +279,10 @@ class ItsmCommittee(models.Model):
             "kpi_escalations_manual": escalations.get(False, 0),
             "kpi_escalations_automatic": escalations.get(True, 0),
             "kpi_out_of_scope_tickets": len(opened.filtered(lambda t: not t.itsm_in_scope)),
+            "kpi_alerts_received": monitoring["received"],
+            "kpi_alert_tickets": monitoring["tickets_opened"],
+            "kpi_alerts_self_resolved": monitoring["resolved_by_themselves"],
+            "kpi_alert_response_minutes": monitoring["mean_minutes_to_first_response"] or 0.0,
             "kpi_line_ids": [fields.Command.create(vals) for vals in lines],
         }
 

@@ -171,6 +171,41 @@ class TestCommittee(CommitteeCase):
         self.assertNotIn("100.0", html)
         self.assertIn("—", html)
 
+    def test_monitoring_figures(self):
+        """Two alerts of November on the contract: one opened a ticket answered 30 minutes later and resolved by
+        itself (no time logged); the other fired again on the same ticket. One alert of October is out."""
+        source = self.env["itsm.monitoring.source"].create(
+            {"name": "Prometheus", "contract_id": self.contract.id, "team_id": self.team.id}
+        )
+        ticket = self._ticket_at(datetime(2026, 11, 17, 9, 0), priority="2")
+        ticket.itsm_first_response_date = datetime(2026, 11, 17, 9, 30)
+        Alert = self.env["itsm.monitoring.alert"]
+        common = {"source_id": source.id, "ticket_id": ticket.id}
+        Alert.create(
+            {
+                **common,
+                "fingerprint": "disk",
+                "status": "resolved",
+                "opened_ticket": True,
+                "first_seen": datetime(2026, 11, 17, 9, 0),
+                "resolved_at": datetime(2026, 11, 17, 11, 0),
+            }
+        )
+        Alert.create({**common, "fingerprint": "cpu", "status": "firing", "first_seen": datetime(2026, 11, 20, 3, 0)})
+        Alert.create({**common, "fingerprint": "old", "status": "firing", "first_seen": datetime(2026, 10, 20, 3, 0)})
+        committee = self._committee()
+        with freeze_time("2026-12-10 08:00:00"):
+            committee.action_prepare()
+        self.assertEqual(
+            (
+                committee.kpi_alerts_received,
+                committee.kpi_alert_tickets,
+                committee.kpi_alerts_self_resolved,
+                committee.kpi_alert_response_minutes,
+            ),
+            (2, 1, 1, 30.0),
+        )
+
     def test_snapshot_does_not_follow_later_edits(self):
         self._november()
         committee = self._committee()
