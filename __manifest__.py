@@ -13,6 +13,8 @@
         "resource",
         "helpdesk_mgmt_timesheet",
         "calendar",
+        "document_knowledge",
+        "document_page",
     ],
     "data": [
         "security/itsm_security.xml",
@@ -20,6 +22,7 @@
         "security/itsm_committee_security.xml",
         "security/itsm_statement_security.xml",
         "security/itsm_scope_security.xml",
+        "security/itsm_kb_security.xml",
         "data/ir_sequence_data.xml",
         "data/product_data.xml",
         "data/mail_data.xml",
@@ -54,6 +57,9 @@
         "views/itsm_sla_report_wizard_views.xml",
         "views/itsm_retention_wizard_views.xml",
         "views/res_config_settings_views.xml",
+        "views/document_page_views.xml",
+        "views/itsm_problem_views.xml",
+        "views/itsm_kb_portal_templates.xml",
     ],
     "demo": ["demo/itsm_demo.xml"],
     "assets": {

@@ -3,7 +3,9 @@ from . import itsm_reference_mixin
 
 # isort: split
 from . import account_analytic_line
+from . import document_page
 from . import helpdesk_ticket
+from . import helpdesk_ticket_kb
 from . import helpdesk_ticket_scope
 from . import helpdesk_ticket_stage
 from . import ir_actions_report
@@ -21,6 +23,7 @@ from . import itsm_contract_scope
 from . import itsm_contract_scope_fields
 from . import itsm_contract_state
 from . import itsm_credit_move
+from . import itsm_problem
 from . import itsm_retention
 from . import itsm_reversibility_export
 from . import itsm_service_domain

@@ -8,9 +8,12 @@ from . import test_contract_security
 from . import test_credit_purchase
 from . import test_draw_lock
 from . import test_intervention_credit
+from . import test_kb_portal
+from . import test_knowledge
 from . import test_ledger_figures
 from . import test_portal
 from . import test_portal_scale
+from . import test_problem
 from . import test_query_budgets
 from . import test_report_bounds
 from . import test_report_weight

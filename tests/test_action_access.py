@@ -67,6 +67,13 @@ class TestActionAccess(ItsmCase):
             "itsm.retention.wizard": env["itsm.retention.wizard"].create({}),
             "itsm.sla.report.wizard": env["itsm.sla.report.wizard"].create({"contract_id": contract.id}),
             "hr.timesheet.switch": env["hr.timesheet.switch"].create({"name": "Timer", "company_id": other.id}),
+            "helpdesk.ticket": env["helpdesk.ticket"].create(
+                {"name": "Not yours", "description": "x", "partner_id": client.id, "company_id": other.id}
+            ),
+            "document.page": env["document.page"].create(
+                {"name": "Not yours", "itsm_is_scenario": True, "itsm_portal_published": True, "company_id": other.id}
+            ),
+            "itsm.problem": env["itsm.problem"].create({"partner_id": client.id, "company_id": other.id}),
         }
 
     def _addon_actions(self):
