@@ -64,7 +64,7 @@ class DocumentPage(models.Model):
                 with cr.savepoint(flush=False):
                     cr.execute("CREATE EXTENSION IF NOT EXISTS unaccent")
                 has_unaccent = True
-            except Exception:  # noqa: BLE001 - no rights to create it: fall back on translate()
+            except Exception:
                 _logger.info("unaccent extension not available: accents folded with translate()")
         if has_unaccent:
             cr.execute(
@@ -128,9 +128,7 @@ class DocumentPage(models.Model):
             """
         )
         cr.execute("ALTER TABLE document_page ADD COLUMN IF NOT EXISTS itsm_search tsvector")
-        cr.execute(
-            "CREATE INDEX IF NOT EXISTS document_page_itsm_search_idx ON document_page USING gin (itsm_search)"
-        )
+        cr.execute("CREATE INDEX IF NOT EXISTS document_page_itsm_search_idx ON document_page USING gin (itsm_search)")
         cr.execute(
             """
             DROP TRIGGER IF EXISTS itsm_document_page_search ON document_page;
@@ -192,7 +190,8 @@ class DocumentPage(models.Model):
         """Count one more use, atomically (two technicians applying at once both count)."""
         if self:
             self.env.cr.execute(
-                "UPDATE document_page SET itsm_use_count = coalesce(itsm_use_count, 0) + 1 WHERE id = ANY(%s)", [list(self.ids)]
+                "UPDATE document_page SET itsm_use_count = coalesce(itsm_use_count, 0) + 1 WHERE id = ANY(%s)",
+                [list(self.ids)],
             )
             self.invalidate_recordset(["itsm_use_count"])
 

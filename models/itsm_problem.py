@@ -59,7 +59,9 @@ class ItsmProblem(models.Model):
     @api.depends("ticket_ids")
     def _compute_ticket_count(self):
         counts = dict(
-            self.env["helpdesk.ticket"]._read_group([("itsm_problem_id", "in", self.ids)], ["itsm_problem_id"], ["__count"])
+            self.env["helpdesk.ticket"]._read_group(
+                [("itsm_problem_id", "in", self.ids)], ["itsm_problem_id"], ["__count"]
+            )
         )
         for problem in self:
             problem.ticket_count = counts.get(problem, 0)
@@ -246,9 +248,7 @@ class ItsmProblem(models.Model):
                             "contract_id": contract_id,
                             "detected_automatically": True,
                             "company_id": company.id,
-                            "user_id": (
-                                contracts.browse(contract_id).user_id.id if contract_id else False
-                            )
+                            "user_id": (contracts.browse(contract_id).user_id.id if contract_id else False)
                             or manager.id,
                         }
                         for client_id, category_id, _ids, contract_id, _open in new_rows
@@ -277,8 +277,12 @@ class ItsmProblem(models.Model):
         """The company's service manager who receives the problems of clients without a contract manager."""
         group = self.env.ref("itsm_service_contract.group_itsm_service_manager")
         return self.env["res.users"].search(
-            [("groups_id", "in", group.ids), ("company_ids", "in", company.ids), ("share", "=", False),
-             ("id", "!=", 1)],
+            [
+                ("groups_id", "in", group.ids),
+                ("company_ids", "in", company.ids),
+                ("share", "=", False),
+                ("id", "!=", 1),
+            ],
             order="id",
             limit=1,
         )
@@ -301,4 +305,3 @@ class ItsmProblem(models.Model):
                 if problem.user_id
             ]
         )
-

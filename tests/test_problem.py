@@ -17,6 +17,7 @@ class TestProblem(ItsmInterventionCase):
         cls.mail = Category.create({"name": "Mail"})
         cls.Problem = cls.env["itsm.problem"]
         cls.now = datetime.now().replace(microsecond=0)
+        cls.client_b_user = cls.env["res.partner"].create({"name": "Bob B", "parent_id": cls.client_b.id})
 
     def _incident(self, days_ago, category=None, partner=None, kind="incident"):
         return self.env["helpdesk.ticket"].create(
@@ -40,14 +41,16 @@ class TestProblem(ItsmInterventionCase):
         second = self._incident(10)
         self._incident(3, category=self.mail)  # another category
         self._incident(2, kind="request")  # a request is no incident
-        self._incident(2, partner=self.client_b_contact)  # another client
+        self._incident(2, partner=self.client_b_user)  # another client
         self.assertFalse(self.Problem._itsm_detect(self.env.company))
         third = self._incident(1)
         created = self.Problem._itsm_detect(self.env.company)
         self.assertEqual(len(created), 1)
         problem = created
         self.assertEqual(problem.ticket_ids, first | second | third)
-        self.assertEqual((problem.partner_id, problem.category_id, problem.state), (self.client_a, self.printers, "new"))
+        self.assertEqual(
+            (problem.partner_id, problem.category_id, problem.state), (self.client_a, self.printers, "new")
+        )
         self.assertTrue(problem.detected_automatically)
         self.assertRegex(problem.name, r"^PRB/\d{4}/\d{4}$")
         self.assertEqual(problem.contract_id, self.contract)
