@@ -55,7 +55,7 @@ class DocumentPage(models.Model):
     )
 
     def init(self):
-        super().init()
+        res = super().init()
         cr = self.env.cr
         cr.execute("SELECT 1 FROM pg_extension WHERE extname = 'unaccent'")
         has_unaccent = bool(cr.fetchone())
@@ -76,11 +76,12 @@ class DocumentPage(models.Model):
             )
         else:
             cr.execute(
-                f"""
+                """
                 CREATE OR REPLACE FUNCTION itsm_kb_fold(txt text) RETURNS text
                 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS
-                $$ SELECT lower(translate(coalesce(txt, ''), '{ACCENTED}', '{PLAIN}')) $$
-                """
+                $$ SELECT lower(translate(coalesce(txt, ''), %s, %s)) $$
+                """,
+                [ACCENTED, PLAIN],
             )
         cr.execute(
             """
@@ -139,6 +140,7 @@ class DocumentPage(models.Model):
         )
         # pages that existed before the addon: fill their vector once
         cr.execute("UPDATE document_page SET name = name WHERE itsm_search IS NULL")
+        return res
 
     # ------------------------------------------------------------ search
     @api.model

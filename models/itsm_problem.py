@@ -37,8 +37,8 @@ class ItsmProblem(models.Model):
     partner_id = fields.Many2one(
         "res.partner", string="Client", required=True, index=True, tracking=True, domain=[("is_company", "=", True)]
     )
-    contract_id = fields.Many2one("itsm.contract", string="Contract", check_company=True, tracking=True)
-    category_id = fields.Many2one("helpdesk.ticket.category", string="Category", index=True, tracking=True)
+    contract_id = fields.Many2one("itsm.contract", check_company=True, tracking=True)
+    category_id = fields.Many2one("helpdesk.ticket.category", index=True, tracking=True)
     domain_id = fields.Many2one("itsm.service.domain", string="Support domain", tracking=True)
     ticket_ids = fields.One2many("helpdesk.ticket", "itsm_problem_id", string="Incidents")
     ticket_count = fields.Integer(compute="_compute_ticket_count", string="Incidents count")
@@ -145,7 +145,8 @@ class ItsmProblem(models.Model):
     # ------------------------------------------------------------ detection
     @api.model
     def _cron_itsm_detect_problems(self):
-        self.sudo()._itsm_detect(self.env["res.company"].sudo().search([]))
+        companies = self.env["res.company"].sudo().search([])  # pylint: disable=no-search-all
+        self.sudo()._itsm_detect(companies)
 
     def _itsm_detect_keys(self):
         """Columns that make two incidents 'the same' besides client and category, when those fields exist."""

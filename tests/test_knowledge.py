@@ -128,7 +128,7 @@ class TestKnowledge(KnowledgeCase):
         ticket = self._incident("L'imprimante est hors ligne")
         ticket.invalidate_recordset()
         with self.assertQueryCount(__system__=3):  # ticket read, flush-free search, page ids
-            ticket.itsm_kb_suggestion_ids.ids  # noqa: B018
+            _ids = ticket.itsm_kb_suggestion_ids.ids
 
     def test_apply_and_use_count(self):
         ticket = self._incident("L'imprimante du 2e étage est hors ligne")
