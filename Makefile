@@ -38,6 +38,7 @@ bench:  ## benchmarks of the addon against plain Odoo (prints figures)
 	$(PYTHON) tools/bench_portal.py
 	$(PYTHON) tools/bench_heavy.py
 	$(PYTHON) tools/bench_service_desk.py
+	$(PYTHON) tools/bench_knowledge.py
 
 screenshots:  ## screenshots of the demo (make run must be serving it) at 1 400 and 390 px, into .work/screenshots
 	$(PYTHON) tools/screenshots.py $(SHOTS)

@@ -13,6 +13,8 @@
         "resource",
         "helpdesk_mgmt_timesheet",
         "calendar",
+        "document_knowledge",
+        "document_page",
     ],
     "data": [
         "security/itsm_security.xml",
@@ -22,6 +24,7 @@
         "security/itsm_scope_security.xml",
         "security/itsm_escalation_security.xml",
         "security/itsm_monitoring_security.xml",
+        "security/itsm_kb_security.xml",
         "data/ir_sequence_data.xml",
         "data/product_data.xml",
         "data/mail_data.xml",
@@ -60,6 +63,9 @@
         "views/itsm_retention_wizard_views.xml",
         "views/res_config_settings_views.xml",
         "views/itsm_monitoring_views.xml",
+        "views/document_page_views.xml",
+        "views/itsm_problem_views.xml",
+        "views/itsm_kb_portal_templates.xml",
     ],
     "demo": ["demo/itsm_demo.xml"],
     "assets": {

@@ -4,6 +4,8 @@ from odoo.exceptions import UserError
 from odoo.exceptions import ValidationError
 from odoo.http import request
 
+from .itsm_kb_portal import itsm_kb_published_suggestions
+
 
 class ItsmHelpdeskTicketController(HelpdeskTicketController):
     """The portal ticket form offers the support domain and the client's running contracts.
@@ -24,6 +26,11 @@ class ItsmHelpdeskTicketController(HelpdeskTicketController):
         values = super()._get_create_new_ticket_values(**kw)
         values["itsm_domains"] = request.env["itsm.service.domain"].sudo().search([])
         values["itsm_contracts"] = self._itsm_portal_contracts()
+        # "These steps may solve it": the published scenarios matching the subject (GET /new/ticket?subject=...);
+        # a script may also ask /my/itsm/kb/suggest?q=... while the client types
+        subject = (kw.get("subject") or "").strip()
+        values["itsm_subject"] = subject
+        values["itsm_kb_suggestions"] = itsm_kb_published_suggestions(subject) if subject else []
         return values
 
     def _itsm_check_posted(self, kw):

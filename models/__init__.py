@@ -3,8 +3,10 @@ from . import itsm_reference_mixin
 
 # isort: split
 from . import account_analytic_line
+from . import document_page
 from . import helpdesk_ticket
 from . import helpdesk_ticket_escalation
+from . import helpdesk_ticket_kb
 from . import helpdesk_ticket_monitoring
 from . import helpdesk_ticket_scope
 from . import helpdesk_ticket_stage
@@ -25,6 +27,7 @@ from . import itsm_contract_scope_fields
 from . import itsm_contract_state
 from . import itsm_credit_move
 from . import itsm_monitoring
+from . import itsm_problem
 from . import itsm_retention
 from . import itsm_reversibility_export
 from . import itsm_service_domain

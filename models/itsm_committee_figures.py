@@ -20,7 +20,6 @@ from ..charts import bar_chart_svg
 from .itsm_sla_rule import TICKET_KINDS
 
 PRIORITY_LABELS = {"3": "P1", "2": "P2", "1": "P3", "0": "P4"}
-RECURRING_THRESHOLD = 3  # same client and category this many times in the period: a recurring incident
 
 
 class ItsmCommittee(models.Model):
@@ -183,22 +182,40 @@ class ItsmCommittee(models.Model):
                     "count": count,
                 }
             )
-        # incidents that recur: same client and category three times or more
-        recurring = defaultdict(lambda: self.env["helpdesk.ticket"])
-        for ticket in opened.filtered(lambda t: t.itsm_kind == "incident" and t.category_id):
-            recurring[(ticket.partner_id.commercial_partner_id, ticket.category_id)] |= ticket
-        for (client, category), tickets in sorted(recurring.items(), key=lambda item: -len(item[1])):
-            if len(tickets) >= RECURRING_THRESHOLD:
-                lines.append(
-                    {
-                        "section": "recurring",
-                        "sequence": 200 + len(lines),
-                        "name": f"{client.name} / {category.name}",
-                        "category_id": category.id,
-                        "count": len(tickets),
-                        "detail": ", ".join(tickets.sorted("id").mapped(lambda t: t.number or t.name)),
-                    }
-                )
+        # problems of the client (recurring incidents grouped by the problem management) opened in the period or
+        # still open during it, with their state and root cause
+        period_start, period_end = self._period_bounds()
+        problems = (
+            self.env["itsm.problem"]
+            .sudo()
+            .search(
+                [
+                    ("partner_id", "=", contract.partner_id.commercial_partner_id.id),
+                    ("company_id", "=", contract.company_id.id),
+                    ("date_open", "<", period_end),
+                    "|",
+                    "|",
+                    ("date_open", ">=", period_start),
+                    ("state", "in", ("new", "analysis", "known_error")),
+                    ("date_closed", ">=", period_start),
+                ],
+                order="id",
+            )
+        )
+        states = dict(problems._fields["state"]._description_selection(self.env))
+        for problem in problems:
+            lines.append(
+                {
+                    "section": "recurring",
+                    "sequence": 200 + len(lines),
+                    "name": f"{problem.name} - {problem.title or problem.category_id.name or ''}".strip(" -"),
+                    "category_id": problem.category_id.id,
+                    "count": len(problem.ticket_ids),
+                    "problem_id": problem.id,
+                    "problem_state": states.get(problem.state),
+                    "detail": problem.root_cause or "",
+                }
+            )
         # credit consumption by month over the 12 months ending with the period (the chart)
         moves = self.env["itsm.credit.move"].sudo()
         chart_start = self.period_end.replace(day=1) - relativedelta(months=11)

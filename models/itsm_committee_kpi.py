@@ -17,7 +17,7 @@ class ItsmCommitteeKpi(models.Model):
             ("tickets", "Tickets by kind and priority"),
             ("category", "Top categories"),
             ("domain", "Tickets by service domain"),
-            ("recurring", "Recurring incidents"),
+            ("recurring", "Problems (recurring incidents)"),
             ("consumption", "Monthly consumption"),
         ],
         required=True,
@@ -28,7 +28,7 @@ class ItsmCommitteeKpi(models.Model):
     priority = fields.Char(help="Priority key of the helpdesk ticket: 3 = P1 ... 0 = P4.")
     category_id = fields.Many2one("helpdesk.ticket.category")
     domain_id = fields.Many2one("itsm.service.domain", string="Service domain")
-    count = fields.Integer(string="Tickets", help="Tickets opened in the period (occurrences for recurring incidents).")
+    count = fields.Integer(string="Tickets", help="Tickets opened in the period (incidents linked, for a problem).")
     count_closed = fields.Integer(string="Closed")
     count_sla = fields.Integer(string="With a target due", help="Tickets with a deadline in the period.")
     response_due = fields.Integer(string="Responses judged", help="Response targets met or missed in the period.")
@@ -40,4 +40,6 @@ class ItsmCommitteeKpi(models.Model):
         digits=(16, 2),
         help="Monthly consumption: hours of the month. Tickets: credit drawn in the period by the row's tickets.",
     )
-    detail = fields.Char(help="Tickets concerned.")
+    detail = fields.Char(help="Tickets concerned; for a problem, its root cause.")
+    problem_id = fields.Many2one("itsm.problem", string="Problem", ondelete="set null")
+    problem_state = fields.Char(string="Problem state", help="State of the problem when the figures were frozen.")

@@ -16,6 +16,39 @@ class ResCompany(models.Model):
         "amounts are kept.",
     )
 
+    itsm_problem_threshold = fields.Integer(
+        string="Incidents making a problem",
+        default=3,
+        required=True,
+        help="Incidents of one client in one category within the window that open a problem (at least 2).",
+    )
+    itsm_problem_window_days = fields.Integer(
+        string="Problem detection window (days)",
+        default=30,
+        required=True,
+        help="Days of request dates within which the incidents are counted (at least 1).",
+    )
+
+    @api.constrains("itsm_problem_threshold", "itsm_problem_window_days")
+    def _check_itsm_problem_detection(self):
+        for company in self:
+            if company.itsm_problem_threshold < 2:
+                raise ValidationError(
+                    self.env._(
+                        "%(company)s: a problem groups at least 2 incidents (got %(threshold)s).",
+                        company=company.name,
+                        threshold=company.itsm_problem_threshold,
+                    )
+                )
+            if company.itsm_problem_window_days < 1:
+                raise ValidationError(
+                    self.env._(
+                        "%(company)s: the problem detection window is at least one day (got %(days)s).",
+                        company=company.name,
+                        days=company.itsm_problem_window_days,
+                    )
+                )
+
     @api.constrains("itsm_retention_years")
     def _check_itsm_retention_years(self):
         for company in self:

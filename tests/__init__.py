@@ -10,10 +10,13 @@ from . import test_daily_digest
 from . import test_draw_lock
 from . import test_escalation
 from . import test_intervention_credit
+from . import test_kb_portal
+from . import test_knowledge
 from . import test_ledger_figures
 from . import test_monitoring
 from . import test_portal
 from . import test_portal_scale
+from . import test_problem
 from . import test_query_budgets
 from . import test_report_bounds
 from . import test_report_weight

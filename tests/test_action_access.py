@@ -78,6 +78,10 @@ class TestActionAccess(ItsmCase):
             "hr.timesheet.switch": env["hr.timesheet.switch"].create({"name": "Timer", "company_id": other.id}),
             "itsm.monitoring.source": source,
             "itsm.monitoring.token.wizard": env["itsm.monitoring.token.wizard"].create({"source_id": source.id}),
+            "document.page": env["document.page"].create(
+                {"name": "Not yours", "itsm_is_scenario": True, "itsm_portal_published": True, "company_id": other.id}
+            ),
+            "itsm.problem": env["itsm.problem"].create({"partner_id": client.id, "company_id": other.id}),
         }
 
     def _addon_actions(self):

@@ -77,7 +77,19 @@ class CommitteeCase(ItsmInterventionCase):
 class TestCommittee(CommitteeCase):
     # ------------------------------------------------------------ snapshot
     def test_prepared_figures_equal_independent_computation(self):
-        self._november()
+        _p1, printers, _october = self._november()
+        # the three printer incidents grouped into a problem on 20 November, still open; one closed in October
+        with freeze_time("2026-11-20 10:00:00"):
+            problem = self.env["itsm.problem"].create(
+                {"partner_id": self.client_a.id, "category_id": self.printers.id, "title": "Printer offline"}
+            )
+            problem.write({"ticket_ids": [(6, 0, [t.id for t in printers])], "root_cause": "Faulty firmware"})
+        with freeze_time("2026-10-10 10:00:00"):
+            old = self.env["itsm.problem"].create(
+                {"partner_id": self.client_a.id, "category_id": self.network.id, "root_cause": "Old switch"}
+            )
+            old.action_itsm_resolve()
+            old.action_itsm_close()
         committee = self._committee()
         self.assertEqual((committee.period_start, committee.period_end), (date(2026, 11, 1), date(2026, 11, 30)))
         with freeze_time("2026-12-10 08:00:00"):
@@ -108,6 +120,9 @@ class TestCommittee(CommitteeCase):
         recurring = lines.filtered(lambda line: line.section == "recurring")
         self.assertEqual(len(recurring), 1)
         self.assertEqual((recurring.category_id, recurring.count), (self.printers, 3))
+        self.assertEqual((recurring.problem_id, recurring.problem_state), (problem, "New"))
+        self.assertEqual(recurring.detail, "Faulty firmware")
+        self.assertEqual(recurring.name, f"{problem.name} - Printer offline")
         p1_row = lines.filtered(lambda line: line.section == "tickets" and line.name == "Incident P1")
         self.assertEqual((p1_row.count, p1_row.count_closed, p1_row.response_met, p1_row.response_due), (1, 1, 1, 1))
         self.assertEqual(p1_row.hours, 0.0)

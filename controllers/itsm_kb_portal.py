@@ -1,0 +1,42 @@
+import json
+
+from odoo import http
+from odoo.addons.portal.controllers import portal
+from odoo.http import request
+
+SUGGESTIONS = 5
+
+
+def itsm_kb_published_suggestions(text):
+    """Published scenarios matching ``text`` for the portal user, read through the user's record rules."""
+    env = request.env
+    ids = env["document.page"].sudo()._itsm_kb_search(text, limit=SUGGESTIONS, company_id=None, published=True)
+    pages = env["document.page"].browse(ids)
+    readable = pages._filtered_access("read")
+    return readable.sorted(lambda page: ids.index(page.id))
+
+
+class ItsmKnowledgePortal(portal.CustomerPortal):
+    @http.route("/my/itsm/kb/suggest", type="http", auth="user", methods=["GET"], website=True)
+    def itsm_kb_suggest(self, q="", **kw):
+        """Titles and URLs of the published scenarios matching ``q``, as JSON (for the portal ticket form)."""
+        pages = itsm_kb_published_suggestions(q or "")
+        body = [{"id": page.id, "title": page.name, "url": f"/my/itsm/kb/{page.id}"} for page in pages]
+        return request.make_response(json.dumps(body), headers=[("Content-Type", "application/json")])
+
+    @http.route("/my/itsm/kb/<int:page_id>", type="http", auth="user", website=True)
+    def itsm_kb_page(self, page_id, **kw):
+        page = request.env["document.page"].browse(page_id)
+        if not (page.exists() and page.has_access("read") and page.itsm_is_scenario and page.itsm_portal_published):
+            return request.redirect("/my")
+        values = self._prepare_portal_layout_values()
+        values.update({"page": page, "page_name": "itsm_kb_page", "content": page.sudo().content})
+        return request.render("itsm_service_contract.portal_itsm_kb_page", values)
+
+    @http.route("/my/itsm/problems", type="http", auth="user", website=True)
+    def itsm_my_problems(self, **kw):
+        Problem = request.env["itsm.problem"]
+        problems = Problem.search([], order="id desc", limit=200) if Problem.has_access("read") else Problem
+        values = self._prepare_portal_layout_values()
+        values.update({"problems": problems, "page_name": "itsm_problems"})
+        return request.render("itsm_service_contract.portal_itsm_problems", values)
