@@ -13,6 +13,7 @@
         "resource",
         "helpdesk_mgmt_timesheet",
         "calendar",
+        "maintenance",
     ],
     "data": [
         "security/itsm_security.xml",
@@ -20,6 +21,7 @@
         "security/itsm_committee_security.xml",
         "security/itsm_statement_security.xml",
         "security/itsm_scope_security.xml",
+        "security/itsm_estate_security.xml",
         "data/ir_sequence_data.xml",
         "data/product_data.xml",
         "data/mail_data.xml",
@@ -54,6 +56,10 @@
         "views/itsm_sla_report_wizard_views.xml",
         "views/itsm_retention_wizard_views.xml",
         "views/res_config_settings_views.xml",
+        "report/itsm_mco_report.xml",
+        "data/itsm_mco_data.xml",
+        "views/itsm_estate_views.xml",
+        "views/itsm_portal_estate_templates.xml",
     ],
     "demo": ["demo/itsm_demo.xml"],
     "assets": {

@@ -3,7 +3,9 @@ from . import itsm_reference_mixin
 
 # isort: split
 from . import account_analytic_line
+from . import account_analytic_line_estate
 from . import helpdesk_ticket
+from . import helpdesk_ticket_estate
 from . import helpdesk_ticket_scope
 from . import helpdesk_ticket_stage
 from . import ir_actions_report
@@ -13,14 +15,18 @@ from . import itsm_committee
 from . import itsm_committee_action
 from . import itsm_committee_figures
 from . import itsm_committee_kpi
+from . import itsm_committee_mco
 from . import itsm_contract
 from . import itsm_contract_actions
+from . import itsm_contract_estate
 from . import itsm_contract_ledger
 from . import itsm_contract_recharge
 from . import itsm_contract_scope
 from . import itsm_contract_scope_fields
 from . import itsm_contract_state
 from . import itsm_credit_move
+from . import itsm_mco_report
+from . import itsm_mco_template
 from . import itsm_retention
 from . import itsm_reversibility_export
 from . import itsm_service_domain
@@ -29,6 +35,7 @@ from . import itsm_sla_rule
 from . import itsm_statement
 from . import itsm_statement_line
 from . import itsm_ticket_catalog
+from . import maintenance_equipment
 from . import product_template
 from . import res_company
 from . import res_config_settings

@@ -7,8 +7,11 @@ from . import test_contract_lifecycle
 from . import test_contract_security
 from . import test_credit_purchase
 from . import test_draw_lock
+from . import test_estate
+from . import test_estate_portal
 from . import test_intervention_credit
 from . import test_ledger_figures
+from . import test_mco
 from . import test_portal
 from . import test_portal_scale
 from . import test_query_budgets

@@ -67,6 +67,10 @@ class TestActionAccess(ItsmCase):
             "itsm.retention.wizard": env["itsm.retention.wizard"].create({}),
             "itsm.sla.report.wizard": env["itsm.sla.report.wizard"].create({"contract_id": contract.id}),
             "hr.timesheet.switch": env["hr.timesheet.switch"].create({"name": "Timer", "company_id": other.id}),
+            "maintenance.equipment": env["maintenance.equipment"].create(
+                {"name": "Other provider's server", "company_id": other.id, "itsm_partner_id": client.id}
+            ),
+            "itsm.mco.report": env["itsm.mco.report"].create({"contract_id": contract.id}),
         }
 
     def _addon_actions(self):
