@@ -31,12 +31,10 @@ class ItsmMcoReport(models.Model):
     _order = "date desc, id desc"
     _check_company_auto = True
 
-    contract_id = fields.Many2one(
-        "itsm.contract", string="Contract", required=True, index=True, check_company=True, ondelete="restrict"
-    )
+    contract_id = fields.Many2one("itsm.contract", required=True, index=True, check_company=True, ondelete="restrict")
     company_id = fields.Many2one(related="contract_id.company_id", store=True, index=True, string="Company")
     partner_id = fields.Many2one(related="contract_id.partner_id", store=True, index=True, string="Client")
-    template_id = fields.Many2one("itsm.mco.template", string="Template", ondelete="restrict")
+    template_id = fields.Many2one("itsm.mco.template", ondelete="restrict")
     date = fields.Date(required=True, default=fields.Date.context_today, tracking=True)
     period_key = fields.Char(
         string="Period", readonly=True, copy=False, help="The month (2026-03) or quarter (2026-Q1) planned."
@@ -55,14 +53,13 @@ class ItsmMcoReport(models.Model):
     duration = fields.Float(string="Time spent (h)", help="Logged as project work on the contract when done.")
     project_id = fields.Many2one(
         "project.project",
-        string="Project",
         compute="_compute_project_id",
         store=True,
         readonly=False,
         help="The project the time spent is logged on: by default the contract's first-level desk's.",
     )
     timesheet_id = fields.Many2one("account.analytic.line", string="Intervention", readonly=True, copy=False)
-    summary = fields.Text(string="Summary", help="What the client reads first.")
+    summary = fields.Text(help="What the client reads first.")
     count_ok = fields.Integer(string="OK", compute="_compute_counts", store=True)
     count_warning = fields.Integer(string="Warnings", compute="_compute_counts", store=True)
     count_ko = fields.Integer(string="Failed", compute="_compute_counts", store=True)
@@ -418,13 +415,12 @@ class ItsmMcoReportLine(models.Model):
     report_id = fields.Many2one("itsm.mco.report", required=True, ondelete="cascade", index=True)
     company_id = fields.Many2one(related="report_id.company_id", store=True)
     state = fields.Selection(related="report_id.state")
-    check_id = fields.Many2one("itsm.mco.template.check", string="Check", ondelete="set null")
+    check_id = fields.Many2one("itsm.mco.template.check", string="Template check", ondelete="set null")
     check_name = fields.Char(string="Check", required=True)
     sequence = fields.Integer(default=10)
     equipment_id = fields.Many2one("maintenance.equipment", string="Machine", ondelete="set null")
     domain_id = fields.Many2one(
         "itsm.service.domain",
-        string="Domain",
         compute="_compute_domain_id",
         store=True,
         readonly=False,
@@ -443,7 +439,7 @@ class ItsmMcoReportLine(models.Model):
     )
     comment = fields.Text()
     recommendation = fields.Text(help="What to do about it: required on a failed check.")
-    ticket_id = fields.Many2one("helpdesk.ticket", string="Ticket", readonly=True, copy=False, ondelete="set null")
+    ticket_id = fields.Many2one("helpdesk.ticket", readonly=True, copy=False, ondelete="set null")
 
     @api.depends("check_id.domain_id", "equipment_id.itsm_domain_id")
     def _compute_domain_id(self):

@@ -13,7 +13,7 @@ class ItsmMcoTemplate(models.Model):
 
     name = fields.Char(required=True, translate=True)
     active = fields.Boolean(default=True)
-    company_id = fields.Many2one("res.company", string="Company", help="Empty: shared by every company.")
+    company_id = fields.Many2one("res.company", help="Empty: shared by every company.")
     check_ids = fields.One2many("itsm.mco.template.check", "template_id", string="Checks", copy=True)
     note = fields.Text(translate=True)
 
@@ -39,7 +39,7 @@ class ItsmMcoTemplateCheck(models.Model):
         help="Checked on each machine of this category.",
     )
     method = fields.Text(string="How to check", translate=True)
-    expected = fields.Char(string="Expected", translate=True)
+    expected = fields.Char(translate=True)
     measure_unit = fields.Char(string="Unit", translate=True, help="e.g. %, days, updates.")
     use_thresholds = fields.Boolean(
         string="Thresholds", help="A number measured against the thresholds sets the result by itself."

@@ -7,7 +7,6 @@ from odoo.exceptions import ValidationError
 
 from ..access import checked
 
-HOSTNAME_INDEX = "maintenance_equipment_itsm_hostname_uniq"
 IP_ADDRESS = re.compile(r"^\d{1,3}(\.\d{1,3}){3}$")
 
 
@@ -20,7 +19,8 @@ def normalise_host(host):
         if port.isdigit():
             host = name
     host = host.rstrip(".")
-    short = host if IP_ADDRESS.match(host) else host.split(".")[0]
+    # an IP address, or a name starting with a digit, is only ever matched whole
+    short = host if IP_ADDRESS.match(host) or host[:1].isdigit() else host.split(".")[0]
     return host, short
 
 
@@ -72,13 +72,14 @@ class MaintenanceEquipment(models.Model):
     itsm_ticket_count = fields.Integer(compute="_compute_itsm_ticket_count", string="Ticket count")
 
     def init(self):
-        super().init()
+        result = super().init()
         # the guarantee: two machines of one client never share a hostname, whatever the case
         self.env.cr.execute(
-            f"""CREATE UNIQUE INDEX IF NOT EXISTS {HOSTNAME_INDEX}
+            """CREATE UNIQUE INDEX IF NOT EXISTS maintenance_equipment_itsm_hostname_uniq
                 ON maintenance_equipment (itsm_partner_id, lower(itsm_hostname))
                 WHERE itsm_partner_id IS NOT NULL AND itsm_hostname IS NOT NULL"""
         )
+        return result
 
     @api.depends("itsm_contract_id", "itsm_domain_id", "itsm_contract_id.scope_ids.coverage")
     def _compute_itsm_in_scope(self):
@@ -103,43 +104,65 @@ class MaintenanceEquipment(models.Model):
         for vals in vals_list:
             if vals.get("itsm_hostname"):
                 vals["itsm_hostname"] = vals["itsm_hostname"].strip()
+        self._itsm_check_hostnames_free(
+            [(vals.get("itsm_partner_id"), vals.get("itsm_hostname"), None) for vals in vals_list]
+        )
         return super().create(vals_list)
 
     def write(self, vals):
         if vals.get("itsm_hostname"):
             vals["itsm_hostname"] = vals["itsm_hostname"].strip()
+        if "itsm_hostname" in vals or "itsm_partner_id" in vals:
+            self._itsm_check_hostnames_free(
+                [
+                    (
+                        vals.get("itsm_partner_id", equipment.itsm_partner_id.id),
+                        vals.get("itsm_hostname", equipment.itsm_hostname),
+                        equipment.id,
+                    )
+                    for equipment in self
+                ]
+            )
         return super().write(vals)
 
-    @api.constrains("itsm_partner_id", "itsm_hostname")
-    def _check_itsm_hostname_unique(self):
-        """The message of the unique index, said before PostgreSQL refuses: one query for the batch."""
-        named = self.filtered(lambda e: e.itsm_partner_id and e.itsm_hostname)
-        if not named:
+    @api.model
+    def _itsm_check_hostnames_free(self, entries):
+        """Refuse a hostname a client already uses, before the unique index does, with a readable message.
+
+        ``entries``: (client id, hostname, id of the machine being changed or None). One query for the batch.
+        """
+        entries = [(int(partner), host, own) for partner, host, own in entries if partner and host]
+        if not entries:
             return
-        self.env.flush_all()
+        seen = {}
+        for partner, host, own in entries:
+            key = (partner, host.lower())
+            if key in seen and seen[key] != own:
+                self._itsm_raise_hostname_taken(partner, host, host)
+            seen[key] = own
+        self.flush_model(["itsm_partner_id", "itsm_hostname"])
         self.env.cr.execute(
-            """SELECT mine.id, other.name
-                 FROM maintenance_equipment mine
-                 JOIN maintenance_equipment other
-                   ON other.itsm_partner_id = mine.itsm_partner_id
-                  AND lower(other.itsm_hostname) = lower(mine.itsm_hostname)
-                  AND other.id != mine.id
-                WHERE mine.id = ANY(%s)
-                LIMIT 1""",
-            [named.ids],
+            """SELECT equipment.id, equipment.itsm_partner_id, lower(equipment.itsm_hostname)
+                 FROM maintenance_equipment equipment
+                 JOIN unnest(%s::int[], %s::varchar[]) AS wanted(partner_id, host)
+                   ON equipment.itsm_partner_id = wanted.partner_id
+                  AND lower(equipment.itsm_hostname) = wanted.host""",
+            [[partner for partner, _host, _own in entries], [host.lower() for _partner, host, _own in entries]],
         )
-        row = self.env.cr.fetchone()
-        if row:
-            equipment = self.browse(row[0])
-            raise ValidationError(
-                self.env._(
-                    "The hostname %(hostname)s is already used by %(other)s for client %(client)s: a hostname "
-                    "names one machine of a client (upper and lower case are the same name).",
-                    hostname=equipment.itsm_hostname,
-                    other=row[1],
-                    client=equipment.itsm_partner_id.display_name,
-                )
+        for equipment_id, partner, host in self.env.cr.fetchall():
+            if seen.get((partner, host)) != equipment_id:
+                self._itsm_raise_hostname_taken(partner, host, self.sudo().browse(equipment_id).display_name)
+
+    def _itsm_raise_hostname_taken(self, partner_id, hostname, other):
+        raise ValidationError(
+            self.env._(
+                "The hostname %(hostname)s is already used by %(other)s for client %(client)s: a hostname "
+                "names one machine of a client (upper and lower case are the same name).",
+                hostname=hostname,
+                other=other,
+                client=self.env["res.partner"].sudo().browse(partner_id).display_name,
             )
+        )
 
     @api.constrains("itsm_partner_id", "itsm_contract_id")
     def _check_itsm_contract_client(self):

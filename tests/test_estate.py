@@ -29,10 +29,21 @@ class TestEstate(ItsmCase):
         )
 
     def test_hostname_unique_per_client_whatever_the_case(self):
-        with self.assertRaisesRegex(ValidationError, "WEB01.client-a.LAN.*already used by Web server"):
+        with self.assertRaisesRegex(ValidationError, "web01.client-a.lan is already used by Web server"):
             self.Equipment.create(
                 {"name": "Other", "itsm_partner_id": self.client_a.id, "itsm_hostname": "WEB01.client-a.LAN"}
             )
+        with self.assertRaisesRegex(ValidationError, "already used"):
+            self.Equipment.create(
+                [
+                    {"name": "One", "itsm_partner_id": self.client_a.id, "itsm_hostname": "db01"},
+                    {"name": "Two", "itsm_partner_id": self.client_a.id, "itsm_hostname": "DB01"},
+                ]
+            )
+        spare = self.Equipment.create({"name": "Spare", "itsm_partner_id": self.client_a.id})
+        with self.assertRaisesRegex(ValidationError, "already used by Web server"):
+            spare.itsm_hostname = "Web01.client-a.lan"
+        self.web01.itsm_hostname = "WEB01.client-a.lan"  # renaming a machine itself is fine
         # another client may use the same name
         other = self.Equipment.create(
             {"name": "B's web", "itsm_partner_id": self.client_b.id, "itsm_hostname": "web01.client-a.lan"}
