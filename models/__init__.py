@@ -18,13 +18,13 @@ from . import itsm_committee_kpi
 from . import itsm_committee_mco
 from . import itsm_contract
 from . import itsm_contract_actions
-from . import itsm_contract_estate
 from . import itsm_contract_ledger
 from . import itsm_contract_recharge
 from . import itsm_contract_scope
 from . import itsm_contract_scope_fields
 from . import itsm_contract_state
 from . import itsm_credit_move
+from . import itsm_estate_contract
 from . import itsm_mco_report
 from . import itsm_mco_template
 from . import itsm_retention

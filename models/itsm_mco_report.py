@@ -92,6 +92,7 @@ class ItsmMcoReport(models.Model):
             if not report.project_id:
                 report.project_id = report.contract_id.n1_team_id.default_project_id
 
+    @api.depends("line_ids.ticket_id")
     def _compute_ticket_ids(self):
         for report in self:
             report.ticket_ids = report.line_ids.ticket_id

@@ -137,7 +137,7 @@ class MaintenanceEquipment(models.Model):
         seen = {}
         for partner, host, own in entries:
             key = (partner, host.lower())
-            if key in seen and seen[key] != own:
+            if key in seen and (own is None or seen[key] != own):
                 self._itsm_raise_hostname_taken(partner, host, host)
             seen[key] = own
         self.flush_model(["itsm_partner_id", "itsm_hostname"])

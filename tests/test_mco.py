@@ -11,14 +11,16 @@ from psycopg2 import IntegrityError
 from odoo import Command
 from odoo.exceptions import UserError
 from odoo.exceptions import ValidationError
+from odoo.tests import HttpCase
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
 from .common import ItsmInterventionCase
 
 
-@tagged("post_install", "-at_install")
-class TestMco(ItsmInterventionCase):
+class McoCase(ItsmInterventionCase):
+    """Client A's contract with the standard template, monthly, and four machines."""
+
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -59,6 +61,22 @@ class TestMco(ItsmInterventionCase):
     def _plan(self, today):
         return self.Report._cron_itsm_plan_mco(today=today)
 
+    def _answered_report(self, report=None):
+        report = report or self._plan(date(2026, 11, 20))
+        report.write({"duration": 1.5, "user_id": self.technician.id})
+        for line in report.line_ids:
+            line.result = "ok"
+        disk = report.line_ids.filtered(lambda line: line.check_id == self._check("mco_check_disk"))
+        disk[0].measure = "4"  # ko
+        disk[1].measure = "15"  # warning
+        restore = report.line_ids.filtered(lambda line: line.check_id == self._check("mco_check_restore"))
+        restore.result = "ko"
+        report.line_ids.filtered(lambda line: line.check_id == self._check("mco_check_failover")).result = "na"
+        return report
+
+
+@tagged("post_install", "-at_install")
+class TestMco(McoCase):
     # ------------------------------------------------------------ thresholds
     def test_thresholds_both_directions(self):
         report = self._plan(date(2026, 11, 20))
@@ -154,24 +172,11 @@ class TestMco(ItsmInterventionCase):
         self.assertLessEqual(large, small, f"{small} queries for 2 contracts, {large} for 10")
 
     # ------------------------------------------------------------ done
-    def _answered_report(self):
-        report = self._plan(date(2026, 11, 20))
-        report.write({"duration": 1.5, "user_id": self.technician.id})
-        for line in report.line_ids:
-            line.result = "ok"
-        disk = report.line_ids.filtered(lambda line: line.check_id == self._check("mco_check_disk"))
-        disk[0].measure = "4"  # ko
-        disk[1].measure = "15"  # warning
-        restore = report.line_ids.filtered(lambda line: line.check_id == self._check("mco_check_restore"))
-        restore.result = "ko"
-        report.line_ids.filtered(lambda line: line.check_id == self._check("mco_check_failover")).result = "na"
-        return report
-
     def test_done_rules(self):
         report = self._plan(date(2026, 11, 20))
         with self.assertRaisesRegex(UserError, "Checks without a result: Backups completed \\(Files\\)"):
             report.action_done()
-        report = self._answered_report()
+        report = self._answered_report(report)
         with self.assertRaisesRegex(
             UserError, "Failed checks without a recommendation: Test restore done, Free disk space \\(Files\\)"
         ):
@@ -210,6 +215,11 @@ class TestMco(ItsmInterventionCase):
         self.assertEqual(
             self.env["account.analytic.line"].search_count([("name", "=", f"MCO report {report.name}")]), 1
         )
+
+
+@tagged("post_install", "-at_install")
+class TestMcoPdf(McoCase, HttpCase):
+    """Rendered by wkhtmltopdf (an HttpCase: it fetches the assets from the server sharing the transaction)."""
 
     def test_send_and_pdf_in_french(self):
         self.env["res.lang"]._activate_lang("fr_FR")
