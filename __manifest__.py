@@ -15,6 +15,7 @@
         "calendar",
         "document_knowledge",
         "document_page",
+        "maintenance",
     ],
     "data": [
         "security/itsm_security.xml",
@@ -25,6 +26,7 @@
         "security/itsm_escalation_security.xml",
         "security/itsm_monitoring_security.xml",
         "security/itsm_kb_security.xml",
+        "security/itsm_estate_security.xml",
         "data/ir_sequence_data.xml",
         "data/product_data.xml",
         "data/mail_data.xml",
@@ -66,6 +68,10 @@
         "views/document_page_views.xml",
         "views/itsm_problem_views.xml",
         "views/itsm_kb_portal_templates.xml",
+        "report/itsm_mco_report.xml",
+        "data/itsm_mco_data.xml",
+        "views/itsm_estate_views.xml",
+        "views/itsm_portal_estate_templates.xml",
     ],
     "demo": ["demo/itsm_demo.xml"],
     "assets": {

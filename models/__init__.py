@@ -3,9 +3,11 @@ from . import itsm_reference_mixin
 
 # isort: split
 from . import account_analytic_line
+from . import account_analytic_line_estate
 from . import document_page
 from . import helpdesk_ticket
 from . import helpdesk_ticket_escalation
+from . import helpdesk_ticket_estate
 from . import helpdesk_ticket_kb
 from . import helpdesk_ticket_monitoring
 from . import helpdesk_ticket_scope
@@ -18,6 +20,7 @@ from . import itsm_committee
 from . import itsm_committee_action
 from . import itsm_committee_figures
 from . import itsm_committee_kpi
+from . import itsm_committee_mco
 from . import itsm_contract
 from . import itsm_contract_actions
 from . import itsm_contract_ledger
@@ -26,6 +29,9 @@ from . import itsm_contract_scope
 from . import itsm_contract_scope_fields
 from . import itsm_contract_state
 from . import itsm_credit_move
+from . import itsm_estate_contract
+from . import itsm_mco_report
+from . import itsm_mco_template
 from . import itsm_monitoring
 from . import itsm_problem
 from . import itsm_retention
@@ -37,6 +43,7 @@ from . import itsm_statement
 from . import itsm_statement_line
 from . import itsm_ticket_catalog
 from . import itsm_ticket_escalation
+from . import maintenance_equipment
 from . import product_template
 from . import res_company
 from . import res_config_settings

@@ -30,7 +30,7 @@ TICKET_COLUMNS = [
     "number", "name", "partner_id", "itsm_kind", "priority", "category_id", "team_id", "user_id", "stage_id",
     "itsm_request_date", "closed_date", "itsm_sla_rule_id", "itsm_response_deadline", "itsm_first_response_date",
     "itsm_response_breached", "itsm_resolution_deadline", "itsm_resolution_breached", "itsm_sla_state",
-    "itsm_site", "itsm_equipment", "itsm_diagnosis", "itsm_actions", "total_hours",
+    "itsm_site", "itsm_equipment", "itsm_equipment_id", "itsm_diagnosis", "itsm_actions", "total_hours",
 ]  # fmt: skip
 TIMESHEET_COLUMNS = [
     "date", "ticket_id", "employee_id", "name", "date_time", "date_time_end", "itsm_mode", "itsm_onsite_span",
@@ -120,6 +120,13 @@ class ItsmReversibilityExport(models.AbstractModel):
                 "committees",
                 env["itsm.committee"].search([("contract_id", "=", contract.id), ("state", "in", ("held", "sent"))]),
                 "itsm_service_contract.action_report_itsm_committee",
+            )
+            counts["mco_reports"] = self._itsm_write_reports(
+                archive,
+                members,
+                "mco_reports",
+                env["itsm.mco.report"].search([("contract_id", "=", contract.id), ("state", "in", ("done", "sent"))]),
+                "itsm_service_contract.action_report_itsm_mco",
             )
             # procedures and escalation instructions attached to the contract
             packages = self._itsm_packages(contract)
@@ -299,6 +306,9 @@ class ItsmReversibilityExport(models.AbstractModel):
             self.env._("  timesheets/timesheets.csv  every intervention and how it was counted"),
             self.env._("  statements/                the issued monthly credit statements (PDF)"),
             self.env._("  committees/                the minutes of the steering committees held (PDF)"),
+            self.env._(
+                "  mco_reports/               the MCO reports done (PDF): %(count)s", count=counts.get("mco_reports", 0)
+            ),
             self.env._("  documents/                 procedures and escalation instructions attached to the contract"),
             "",
             self.env._("Files:"),

@@ -9,10 +9,13 @@ from . import test_credit_purchase
 from . import test_daily_digest
 from . import test_draw_lock
 from . import test_escalation
+from . import test_estate
+from . import test_estate_portal
 from . import test_intervention_credit
 from . import test_kb_portal
 from . import test_knowledge
 from . import test_ledger_figures
+from . import test_mco
 from . import test_monitoring
 from . import test_portal
 from . import test_portal_scale

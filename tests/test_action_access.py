@@ -82,6 +82,9 @@ class TestActionAccess(ItsmCase):
                 {"name": "Not yours", "itsm_is_scenario": True, "itsm_portal_published": True, "company_id": other.id}
             ),
             "itsm.problem": env["itsm.problem"].create({"partner_id": client.id, "company_id": other.id}),
+            "maintenance.equipment": env["maintenance.equipment"].create(
+                {"name": "Other provider's server", "company_id": other.id, "itsm_partner_id": client.id}
+            "itsm.mco.report": env["itsm.mco.report"].create({"contract_id": contract.id}),
         }
 
     def _addon_actions(self):
