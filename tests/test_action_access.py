@@ -84,6 +84,7 @@ class TestActionAccess(ItsmCase):
             "itsm.problem": env["itsm.problem"].create({"partner_id": client.id, "company_id": other.id}),
             "maintenance.equipment": env["maintenance.equipment"].create(
                 {"name": "Other provider's server", "company_id": other.id, "itsm_partner_id": client.id}
+            ),
             "itsm.mco.report": env["itsm.mco.report"].create({"contract_id": contract.id}),
         }
 
