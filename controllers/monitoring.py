@@ -17,7 +17,7 @@ from odoo import SUPERUSER_ID
 from odoo import http
 from odoo.http import request
 
-from ..models.itsm_monitoring import token_hash
+from ..monitoring_rules import token_hash
 
 _logger = logging.getLogger(__name__)
 

@@ -24,6 +24,7 @@ from . import itsm_committee_mco
 from . import itsm_contract
 from . import itsm_contract_actions
 from . import itsm_contract_ledger
+from . import itsm_contract_monitoring
 from . import itsm_contract_recharge
 from . import itsm_contract_scope
 from . import itsm_contract_scope_fields
@@ -32,7 +33,10 @@ from . import itsm_credit_move
 from . import itsm_estate_contract
 from . import itsm_mco_report
 from . import itsm_mco_template
-from . import itsm_monitoring
+from . import itsm_monitoring_alert
+from . import itsm_monitoring_rate
+from . import itsm_monitoring_severity
+from . import itsm_monitoring_source
 from . import itsm_problem
 from . import itsm_retention
 from . import itsm_reversibility_export

@@ -7,13 +7,10 @@ index enforces in PostgreSQL: when two Alertmanager replicas post the same alert
 transaction whose ``INSERT ... ON CONFLICT DO NOTHING`` inserted the row creates the ticket.
 """
 
-import hashlib
 import json
 import re
 import secrets
 import uuid
-from datetime import datetime
-from datetime import timedelta
 
 from markupsafe import Markup
 
@@ -25,61 +22,21 @@ from odoo.exceptions import ValidationError
 from odoo.tools import SQL
 
 from ..access import checked
-
-PRIORITIES = [("0", "Low"), ("1", "Medium"), ("2", "High"), ("3", "Very High")]
-DEFAULT_SEVERITIES = (("critical", "3"), ("warning", "2"), ("info", "1"))
-# Subjects of the default notifications of Nagios / Centreon (service and host) and Zabbix 5+ ("Problem:",
-# "Resolved in 1m 2s:"). Named groups: status, host, service (optional: severity).
-DEFAULT_SUBJECT_PATTERNS = "\n".join(
-    [
-        r"^\*\* (?P<status>PROBLEM|RECOVERY) Service Alert: (?P<host>[^/\s]+)/(?P<service>.+?) is "
-        r"(?P<severity>\w+) \*\*$",
-        r"^\*\* (?P<status>PROBLEM|RECOVERY) Host Alert: (?P<host>\S+) is (?P<severity>\w+) \*\*$",
-        r"^(?P<status>Problem|Resolved)(?: in [^:]*)?: (?P<service>.+?)(?: on (?P<host>\S+))?$",
-    ]
-)
-FIRING_WORDS = {"problem", "firing", "critical", "warning", "down", "unreachable"}
-RESOLVED_WORDS = {"recovery", "resolved", "ok", "up"}
-BODY_HOST = re.compile(r"^\s*Host(?:name)?\s*:\s*(?P<host>\S+)", re.MULTILINE | re.IGNORECASE)
-MAX_FINGERPRINT = 128
-MAX_SUBJECT = 250
-MAX_DESCRIPTION_LABELS = 20000  # characters of labels/annotations copied into the ticket (the alert keeps all)
-NOTE_INTERVAL = timedelta(hours=1)
-REQUEST_DATE_PAST = timedelta(days=7)  # an older startsAt is kept on the alert, the ticket counts from receipt
-
-
-def token_hash(token):
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def parse_time(value):
-    """Alertmanager's RFC 3339 times (Go: up to 9 decimals, ``Z`` or an offset) as naive UTC, or None."""
-    if not isinstance(value, str) or not value or value.startswith("0001-01-01"):
-        return None
-    match = re.match(r"^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}:\d{2})(?:\.(\d+))?(Z|[+-]\d{2}:?\d{2})?$", value.strip())
-    if not match:
-        return None
-    day, clock, _fraction, zone = match.groups()
-    try:
-        moment = datetime.fromisoformat(f"{day}T{clock}")
-    except ValueError:
-        return None
-    # the fraction of a second (Go writes up to 9 decimals) is dropped: Odoo stores whole seconds
-    if zone and zone != "Z":
-        sign = 1 if zone[0] == "+" else -1
-        digits = zone[1:].replace(":", "")
-        moment -= sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
-    return moment
-
-
-def labels_fingerprint(labels):
-    """A stable fingerprint from the alert's labels (older Alertmanager versions send none)."""
-    canonical = json.dumps(sorted((str(k), str(v)) for k, v in labels.items()), separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()[:16]
-
-
-def mail_fingerprint(host, service):
-    return hashlib.sha256(f"{host or ''}\n{service or ''}".encode()).hexdigest()[:16]
+from ..monitoring_rules import BODY_HOST
+from ..monitoring_rules import DEFAULT_SEVERITIES
+from ..monitoring_rules import DEFAULT_SUBJECT_PATTERNS
+from ..monitoring_rules import FIRING_WORDS
+from ..monitoring_rules import MAX_DESCRIPTION_LABELS
+from ..monitoring_rules import MAX_FINGERPRINT
+from ..monitoring_rules import MAX_SUBJECT
+from ..monitoring_rules import NOTE_INTERVAL
+from ..monitoring_rules import PRIORITIES
+from ..monitoring_rules import REQUEST_DATE_PAST
+from ..monitoring_rules import RESOLVED_WORDS
+from ..monitoring_rules import labels_fingerprint
+from ..monitoring_rules import mail_fingerprint
+from ..monitoring_rules import parse_time
+from ..monitoring_rules import token_hash
 
 
 class ItsmMonitoringSource(models.Model):
@@ -574,106 +531,3 @@ class ItsmMonitoringSource(models.Model):
                 "url": "",
             }
         return None
-
-
-class ItsmMonitoringSeverity(models.Model):
-    _name = "itsm.monitoring.severity"
-    _description = "Monitoring severity"
-    _order = "source_id, priority desc, id"
-
-    source_id = fields.Many2one("itsm.monitoring.source", required=True, ondelete="cascade", index=True)
-    label = fields.Char(required=True, help="Value of the alert's severity label, e.g. critical.")
-    priority = fields.Selection(PRIORITIES, required=True, default="1")
-
-    _sql_constraints = [("label_uniq", "unique(source_id, label)", "A severity label is listed once per source.")]
-
-
-class ItsmMonitoringAlert(models.Model):
-    _name = "itsm.monitoring.alert"
-    _description = "Monitoring alert"
-    _order = "last_seen desc, id desc"
-    _rec_name = "summary"
-
-    source_id = fields.Many2one("itsm.monitoring.source", required=True, ondelete="cascade", index=True, readonly=True)
-    company_id = fields.Many2one("res.company", readonly=True, index=True)
-    contract_id = fields.Many2one(related="source_id.contract_id", store=True, index=True)
-    fingerprint = fields.Char(required=True, readonly=True)
-    status = fields.Selection([("firing", "Firing"), ("resolved", "Resolved")], required=True, readonly=True)
-    ticket_id = fields.Many2one("helpdesk.ticket", readonly=True, index="btree_not_null", ondelete="set null")
-    opened_ticket = fields.Boolean(readonly=True, help="This alert opened its ticket (not a later firing on it).")
-    labels = fields.Json(readonly=True)
-    labels_text = fields.Text(string="Labels (text)", compute="_compute_labels_text")
-    summary = fields.Char(readonly=True)
-    starts_at = fields.Datetime(readonly=True, help="startsAt as sent by the monitoring tool.")
-    ends_at = fields.Datetime(readonly=True)
-    first_seen = fields.Datetime(readonly=True)
-    last_seen = fields.Datetime(readonly=True)
-    last_note = fields.Datetime(readonly=True)
-    fire_count = fields.Integer(readonly=True)
-    resolved_at = fields.Datetime(readonly=True)
-
-    def init(self):
-        result = super().init()
-        # At most one open alert per source and fingerprint, whatever the number of workers and nodes.
-        self.env.cr.execute(
-            "CREATE UNIQUE INDEX IF NOT EXISTS itsm_monitoring_alert_open_uniq "
-            "ON itsm_monitoring_alert (source_id, fingerprint) WHERE status = 'firing'"
-        )
-        return result
-
-    def _compute_labels_text(self):
-        for alert in self:
-            alert.labels_text = json.dumps(alert.labels or {}, indent=1, ensure_ascii=False, sort_keys=True)
-
-    @api.model
-    def _itsm_period_figures(self, contract, start, end):
-        """Monitoring figures of a contract over [start, end): alerts received, tickets opened by monitoring,
-        alerts resolved by themselves (resolved with no time logged on their ticket) and the mean time in
-        minutes from an alert to the first response on the ticket it opened."""
-        Alert = self.sudo()
-        base = [("contract_id", "=", contract.id)]
-        received = Alert.search_count([*base, ("first_seen", ">=", start), ("first_seen", "<", end)])
-        opened = Alert.search(
-            [*base, ("opened_ticket", "=", True), ("first_seen", ">=", start), ("first_seen", "<", end)]
-        )
-        resolved = Alert.search(
-            [*base, ("status", "=", "resolved"), ("resolved_at", ">=", start), ("resolved_at", "<", end)]
-        )
-        by_themselves = len(resolved.filtered(lambda a: not a.ticket_id.timesheet_ids))
-        delays = [
-            (alert.ticket_id.itsm_first_response_date - alert.first_seen).total_seconds() / 60
-            for alert in opened
-            if alert.ticket_id.itsm_first_response_date
-        ]
-        return {
-            "received": received,
-            "tickets_opened": len(opened.ticket_id),
-            "resolved_by_themselves": by_themselves,
-            "mean_minutes_to_first_response": round(sum(delays) / len(delays), 1) if delays else None,
-        }
-
-
-class ItsmMonitoringRate(models.Model):
-    """Requests per source and minute, counted in PostgreSQL so that every worker and node sees them."""
-
-    _name = "itsm.monitoring.rate"
-    _description = "Monitoring request counter"
-    _log_access = False
-
-    source_id = fields.Many2one("itsm.monitoring.source", required=True, ondelete="cascade")
-    minute = fields.Datetime(required=True)
-    count = fields.Integer(required=True, default=0)
-
-    _sql_constraints = [("source_minute_uniq", "unique(source_id, minute)", "One counter per source and minute.")]
-
-    @api.autovacuum
-    def _gc_old_counters(self):
-        self.env.cr.execute(
-            "DELETE FROM itsm_monitoring_rate WHERE minute < (now() AT TIME ZONE 'UTC') - interval '1 hour'"
-        )
-
-
-class ItsmContract(models.Model):
-    _inherit = "itsm.contract"
-
-    itsm_monitoring_source_ids = fields.One2many("itsm.monitoring.source", "contract_id", string="Monitoring sources")
