@@ -209,7 +209,8 @@ class HelpdeskTicket(models.Model):
             if line and line.coverage == "routed" and "team_id" in values:
                 bodies[ticket.id] = ticket._itsm_routed_body(line)
         for values, ids in groups.items():
-            super(HelpdeskTicket, self.browse(ids)).write(dict(values))
+            # the plain write, below this model's own: routing must not route again
+            super(HelpdeskTicket, self.browse(ids)).write(dict(values))  # pylint: disable=super-method-mismatch
         if bodies:
             self.browse(list(bodies)).sudo()._message_log_batch(bodies=bodies)
 

@@ -41,5 +41,5 @@ class ItsmCommitteeKpi(models.Model):
         help="Monthly consumption: hours of the month. Tickets: credit drawn in the period by the row's tickets.",
     )
     detail = fields.Char(help="Tickets concerned; for a problem, its root cause.")
-    problem_id = fields.Many2one("itsm.problem", string="Problem", ondelete="set null")
+    problem_id = fields.Many2one("itsm.problem", ondelete="set null")
     problem_state = fields.Char(string="Problem state", help="State of the problem when the figures were frozen.")

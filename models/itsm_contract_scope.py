@@ -18,9 +18,9 @@ class ItsmContractScope(models.Model):
     _description = "Service scope line of a contract"
     _order = "contract_id, sequence, id"
 
-    contract_id = fields.Many2one("itsm.contract", string="Contract", required=True, ondelete="cascade", index=True)
+    contract_id = fields.Many2one("itsm.contract", required=True, ondelete="cascade", index=True)
     company_id = fields.Many2one(related="contract_id.company_id", store=True)
-    domain_id = fields.Many2one("itsm.service.domain", string="Domain", required=True, ondelete="restrict")
+    domain_id = fields.Many2one("itsm.service.domain", required=True, ondelete="restrict")
     sequence = fields.Integer(related="domain_id.sequence", store=True)
     coverage = fields.Selection(
         COVERAGES,
@@ -30,7 +30,7 @@ class ItsmContractScope(models.Model):
         "below. Not covered: outside the contract (accepted in time and material, or refused, as the contract "
         "says).",
     )
-    team_id = fields.Many2one("helpdesk.ticket.team", string="Team", help="The team a routed request goes to.")
+    team_id = fields.Many2one("helpdesk.ticket.team", help="The team a routed request goes to.")
     level = fields.Selection(
         SUPPORT_LEVELS,
         compute="_compute_level",

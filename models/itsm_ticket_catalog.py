@@ -19,5 +19,5 @@ class ItsmTicketCatalog(models.Model):
     priority = fields.Selection(PRIORITIES, required=True)
     description = fields.Text(translate=True)
     domain_id = fields.Many2one(
-        "itsm.service.domain", string="Domain", help="The support domain the example belongs to (routes the ticket)."
+        "itsm.service.domain", help="The support domain the example belongs to (routes the ticket)."
     )

@@ -5,6 +5,7 @@ from . import test_committee
 from . import test_contract_bad_input
 from . import test_contract_lifecycle
 from . import test_contract_security
+from . import test_credit_package
 from . import test_credit_purchase
 from . import test_daily_digest
 from . import test_draw_lock
