@@ -150,12 +150,13 @@ class TestDailyDigest(ItsmInterventionCase):
         self.assertFalse(self.desk.itsm_digest_date)
 
     def test_escalated_to_the_team(self):
-        if "itsm.ticket.escalation" not in self.env:
-            self.skipTest("escalations (itsm.ticket.escalation) are not installed on this branch")
         ticket = self.tickets["Fresh on track"][0]
         self.env["itsm.ticket.escalation"].create(
             {
                 "ticket_id": ticket.id,
+                "from_level": "1",
+                "to_level": "2",
+                "from_team_id": ticket.team_id.id,
                 "to_team_id": self.quiet.id,
                 "date": MORNING - timedelta(hours=12),
                 "automatic": True,
