@@ -16,7 +16,7 @@ class ItsmContract(models.Model):
     )
     mco_interval = fields.Selection(
         [("monthly", "Monthly"), ("quarterly", "Quarterly")],
-        string="MCO reports",
+        string="MCO interval",
         tracking=True,
         help="How often the planner prepares an MCO report; empty: none.",
     )
