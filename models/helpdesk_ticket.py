@@ -137,6 +137,12 @@ class HelpdeskTicket(models.Model):
         for ticket in self:
             ticket.itsm_credit_hours = sums.get(ticket._origin, 0.0) if ticket._origin else 0.0
 
+    def _itsm_form_lines_note(self, shown, count):
+        """The assistance form's line saying how many interventions it leaves out (one sentence to translate)."""
+        return self.env._(
+            "The last %(shown)s of %(count)s interventions; the totals count them all.", shown=shown, count=count
+        )
+
     def _itsm_form_lines(self, limit=FORM_LINES):
         """The interventions the user assistance form lists: the last ``limit`` ones, oldest first.
 
