@@ -13,6 +13,17 @@ SLA_STATES = [("on_track", "On track"), ("at_risk", "At risk"), ("breached", "Br
 SLA_SCAN_BATCH = 1000  # tickets evaluated per cron transaction
 FORM_LINES = 50  # interventions listed on the user assistance form (its totals count them all)
 
+# What the SLA deadlines are computed from (extensions add theirs: helpdesk_ticket_scope).
+SLA_DEPENDS = (
+    "itsm_kind",
+    "priority",
+    "itsm_request_date",
+    "itsm_agreed_date",
+    "itsm_contract_id.sla_matrix_id",
+    "itsm_paused_hours",
+    "itsm_paused_business_hours",
+    "company_id",
+)
 SLA_FIELDS = {"itsm_kind", "priority", "itsm_request_date", "itsm_agreed_date", "itsm_contract_id", "company_id"}
 
 
@@ -184,16 +195,7 @@ class HelpdeskTicket(models.Model):
             return defaults[self.company_id.id]
         return self.env["itsm.sla.matrix"]._default_matrix(self.company_id)
 
-    @api.depends(
-        "itsm_kind",
-        "priority",
-        "itsm_request_date",
-        "itsm_agreed_date",
-        "itsm_contract_id.sla_matrix_id",
-        "itsm_paused_hours",
-        "itsm_paused_business_hours",
-        "company_id",
-    )
+    @api.depends(*SLA_DEPENDS)
     def _compute_itsm_sla(self):
         """Plan the deadlines on the rule's clock, from the request, plus the paused time."""
         Matrix = self.env["itsm.sla.matrix"]

@@ -3,6 +3,7 @@ from odoo import fields
 from odoo import models
 from odoo.exceptions import ValidationError
 
+from .helpdesk_ticket import SLA_DEPENDS
 from .itsm_contract_scope import SUPPORT_LEVELS
 
 
@@ -37,17 +38,7 @@ class HelpdeskTicket(models.Model):
             ticket.itsm_in_scope = not (line and line.coverage == "excluded")
 
     # ------------------------------------------------------------ SLA
-    @api.depends(
-        "itsm_kind",
-        "priority",
-        "itsm_request_date",
-        "itsm_agreed_date",
-        "itsm_contract_id.sla_matrix_id",
-        "itsm_paused_hours",
-        "itsm_paused_business_hours",
-        "company_id",
-        "itsm_in_scope",
-    )
+    @api.depends(*SLA_DEPENDS, "itsm_in_scope")
     def _compute_itsm_sla(self):
         """Out of scope: no SLA rule, no deadline (the work is billed by time, with no commitment)."""
         out = self.filtered(lambda t: not t.itsm_in_scope)

@@ -76,25 +76,7 @@ class TestReportWeight(ReportCase, CommitteeCase, HttpCase):
             }
         )
         committee.action_hold()
-        tm_contract = self.env["itsm.contract"].create(
-            {
-                "partner_id": self.client_b.id,
-                "contract_type": "time_material",
-                "state": "active",
-                "date_start": date(2026, 1, 1),
-                "hourly_rate": 60.0,
-                "day_rate": 300.0,
-                "calendar_id": self.calendar.id,
-            }
-        )
-        tm_ticket = self._ticket(datetime(2026, 11, 2, 9, 0), partner=self.client_b)
-        self._log(datetime(2026, 11, 16, 9, 0), 1.0, ticket=tm_ticket, name="Printer")
-        self._log(datetime(2026, 11, 17, 8, 0), 8.0, ticket=tm_ticket, name="Migration", itsm_mode="onsite",
-                  itsm_onsite_span="full_day")  # fmt: skip
-        sheet = self.env["itsm.activity.sheet"].create(
-            {"contract_id": tm_contract.id, "period_start": date(2026, 11, 1), "period_end": date(2026, 11, 30)}
-        )
-        sheet.action_collect()
+        sheet = self._november_tm_sheet()
         assisted = self._new(
             datetime(2026, 11, 16, 8, 30),
             "1",

@@ -49,6 +49,29 @@ class ReportCase(ItsmInterventionCase):
         with freeze_time(when):
             ticket.stage_id = self.done_stage
 
+    def _november_tm_sheet(self):
+        """Client B's time-and-material activity sheet of November: one remote hour, one full day on site."""
+        tm_contract = self.env["itsm.contract"].create(
+            {
+                "partner_id": self.client_b.id,
+                "contract_type": "time_material",
+                "state": "active",
+                "date_start": date(2026, 1, 1),
+                "hourly_rate": 60.0,
+                "day_rate": 300.0,
+                "calendar_id": self.calendar.id,
+            }
+        )
+        ticket = self._ticket(datetime(2026, 11, 2, 9, 0), partner=self.client_b)
+        self._log(datetime(2026, 11, 16, 9, 0), 1.0, ticket=ticket, name="Printer")
+        self._log(datetime(2026, 11, 17, 8, 0), 8.0, ticket=ticket, name="Migration", itsm_mode="onsite",
+                  itsm_onsite_span="full_day")  # fmt: skip
+        sheet = self.env["itsm.activity.sheet"].create(
+            {"contract_id": tm_contract.id, "period_start": date(2026, 11, 1), "period_end": date(2026, 11, 30)}
+        )
+        sheet.action_collect()
+        return sheet
+
     def _november_tickets(self):
         """t1 P3 closed in time; t2 P3 answered late, still open; t3 P1 closed late; t4 in December; t5 no contract."""
         t1 = self._new(datetime(2026, 11, 16, 8, 0), "1")
@@ -213,25 +236,7 @@ class TestReportPdf(ReportCase, HttpCase):
         self.assertIn("Amendment no. <span>1</span>", html)
         reader = self._pdf("sale.action_report_saleorder", quote.ids)
         self.assertEqual(reader.getNumPages(), 1)
-        tm_contract = self.env["itsm.contract"].create(
-            {
-                "partner_id": self.client_b.id,
-                "contract_type": "time_material",
-                "state": "active",
-                "date_start": date(2026, 1, 1),
-                "hourly_rate": 60.0,
-                "day_rate": 300.0,
-                "calendar_id": self.calendar.id,
-            }
-        )
-        ticket = self._ticket(datetime(2026, 11, 2, 9, 0), partner=self.client_b)
-        self._log(datetime(2026, 11, 16, 9, 0), 1.0, ticket=ticket, name="Printer")
-        self._log(datetime(2026, 11, 17, 8, 0), 8.0, ticket=ticket, name="Migration", itsm_mode="onsite",
-                  itsm_onsite_span="full_day")  # fmt: skip
-        sheet = self.env["itsm.activity.sheet"].create(
-            {"contract_id": tm_contract.id, "period_start": date(2026, 11, 1), "period_end": date(2026, 11, 30)}
-        )
-        sheet.action_collect()
+        sheet = self._november_tm_sheet()
         reader = self._pdf("itsm_service_contract.action_report_activity_sheet", sheet.ids)
         self.assertEqual(reader.getNumPages(), 1, "no empty page")
         if not wkhtmltopdf_draws_headers():
