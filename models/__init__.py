@@ -11,6 +11,7 @@ from . import helpdesk_ticket_estate
 from . import helpdesk_ticket_kb
 from . import helpdesk_ticket_monitoring
 from . import helpdesk_ticket_scope
+from . import helpdesk_ticket_sla
 from . import helpdesk_ticket_stage
 from . import helpdesk_ticket_team
 from . import ir_actions_report
