@@ -3,7 +3,6 @@ import re
 import shutil
 import subprocess
 from datetime import date
-from datetime import datetime
 
 from odoo import Command
 from odoo.tests import HttpCase
@@ -77,17 +76,7 @@ class TestReportWeight(ReportCase, CommitteeCase, HttpCase):
         )
         committee.action_hold()
         sheet = self._november_tm_sheet()
-        assisted = self._new(
-            datetime(2026, 11, 16, 8, 30),
-            "1",
-            itsm_site="Lyon, 2nd floor",
-            itsm_equipment="PC-0042 laptop",
-            itsm_requester_phone="+33 4 72 00 00 01",
-            itsm_diagnosis="Outlook profile corrupted",
-            itsm_actions="Profile rebuilt, mailbox resynchronised",
-        )
-        self._log(datetime(2026, 11, 16, 9, 0), 1.25, ticket=assisted, name="Profile rebuilt")
-        self._log(datetime(2026, 11, 16, 13, 0), 2.0, ticket=assisted, name="Mailbox resynchronised")
+        assisted = self._assisted_ticket()
         amendment = self.env["sale.order"].browse(self.contract.action_recharge()["res_id"])
         module = "itsm_service_contract."
         # the SLA report gets a copy of the period: rendering adds its own keys to the data it is given

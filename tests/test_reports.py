@@ -49,6 +49,21 @@ class ReportCase(ItsmInterventionCase):
         with freeze_time(when):
             ticket.stage_id = self.done_stage
 
+    def _assisted_ticket(self):
+        """A P3 call of Monday 16 November with its assistance form filled and two remote interventions."""
+        ticket = self._new(
+            datetime(2026, 11, 16, 8, 30),
+            "1",
+            itsm_site="Lyon, 2nd floor",
+            itsm_equipment="PC-0042 laptop",
+            itsm_requester_phone="+33 4 72 00 00 01",
+            itsm_diagnosis="Outlook profile corrupted",
+            itsm_actions="Profile rebuilt, mailbox resynchronised",
+        )
+        self._log(datetime(2026, 11, 16, 9, 0), 1.25, ticket=ticket, name="Profile rebuilt")
+        self._log(datetime(2026, 11, 16, 13, 0), 2.0, ticket=ticket, name="Mailbox resynchronised")
+        return ticket
+
     def _november_tm_sheet(self):
         """Client B's time-and-material activity sheet of November: one remote hour, one full day on site."""
         tm_contract = self.env["itsm.contract"].create(
@@ -192,17 +207,7 @@ class TestReportPdf(ReportCase, HttpCase):
             self.assertIn("Page 1 / 1", self._footers(reader)[0])
 
     def test_assistance_form(self):
-        ticket = self._new(
-            datetime(2026, 11, 16, 8, 30),
-            "1",
-            itsm_site="Lyon, 2nd floor",
-            itsm_equipment="PC-0042 laptop",
-            itsm_requester_phone="+33 4 72 00 00 01",
-            itsm_diagnosis="Outlook profile corrupted",
-            itsm_actions="Profile rebuilt, mailbox resynchronised",
-        )
-        self._log(datetime(2026, 11, 16, 9, 0), 1.25, ticket=ticket, name="Profile rebuilt")
-        self._log(datetime(2026, 11, 16, 13, 0), 2.0, ticket=ticket, name="Mailbox resynchronised")
+        ticket = self._assisted_ticket()
         self.assertEqual(ticket.itsm_credit_hours, 3.25, "remote time within working hours: as spent")
         html = self.env["ir.actions.report"]._render_qweb_html(ASSISTANCE_FORM, ticket.ids)[0].decode()
         for text in (
