@@ -22,6 +22,8 @@ DEFAULT_SUBJECT_PATTERNS = "\n".join(
     ]
 )
 FIRING_WORDS = {"problem", "firing", "critical", "warning", "down", "unreachable"}
+# Labels that name the machine an alert is about, most specific first (Prometheus, Grafana, e-mail, node exporter)
+HOST_LABELS = ("instance", "host", "hostname", "nodename")
 RESOLVED_WORDS = {"recovery", "resolved", "ok", "up"}
 BODY_HOST = re.compile(r"^\s*Host(?:name)?\s*:\s*(?P<host>\S+)", re.MULTILINE | re.IGNORECASE)
 MAX_FINGERPRINT = 128

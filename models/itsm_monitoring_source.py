@@ -26,6 +26,7 @@ from ..monitoring_rules import BODY_HOST
 from ..monitoring_rules import DEFAULT_SEVERITIES
 from ..monitoring_rules import DEFAULT_SUBJECT_PATTERNS
 from ..monitoring_rules import FIRING_WORDS
+from ..monitoring_rules import HOST_LABELS
 from ..monitoring_rules import MAX_DESCRIPTION_LABELS
 from ..monitoring_rules import MAX_FINGERPRINT
 from ..monitoring_rules import MAX_SUBJECT
@@ -403,6 +404,7 @@ class ItsmMonitoringSource(models.Model):
         now = fields.Datetime.now()
         starts = alert["starts_at"]
         request_date = starts if starts and now - REQUEST_DATE_PAST <= starts <= now else now
+        equipment = self._itsm_alert_equipment(alert)
         return (
             self.env["helpdesk.ticket"]
             .with_company(self.company_id)
@@ -418,9 +420,24 @@ class ItsmMonitoringSource(models.Model):
                     "itsm_kind": "incident",
                     "priority": self._itsm_priority(alert["severity"]),
                     "itsm_request_date": request_date,
+                    "itsm_equipment_id": equipment.id or False,
                 }
             )
         )
+
+    def _itsm_alert_equipment(self, alert):
+        """The client's registered machine the alert names by its host label (``instance`` for Prometheus,
+        ``host`` or ``hostname`` for Grafana and e-mailed alerts), or nothing."""
+        self.ensure_one()
+        labels = alert["labels"]
+        Equipment = self.env["maintenance.equipment"].sudo()
+        for key in HOST_LABELS:
+            host = labels.get(key)
+            if isinstance(host, str) and host.strip():
+                equipment = Equipment._itsm_find_by_host(self.contract_id.partner_id, host)
+                if equipment:
+                    return equipment
+        return Equipment.browse()
 
     def _itsm_description(self, alert, previous_ticket=None):
         """The ticket's description: annotations and labels as escaped text, the link to the alert's source."""

@@ -374,6 +374,37 @@ class TestMonitoring(ItsmInterventionCase, HttpCase):
         self.assertEqual(new("Resolved: Disk space is low", "Host: db02"), second)
         self.assertEqual(second.itsm_alert_ids.status, "resolved")
 
+    def test_alert_names_the_clients_machine(self):
+        """An alert whose instance / host label is a registered machine of the client links its ticket to it
+        (issue 18); another client's machine of the same name never."""
+        Equipment = self.env["maintenance.equipment"]
+        web = Equipment.create(
+            {"name": "Web server", "itsm_partner_id": self.client_a.id, "itsm_hostname": "web01.client-a.lan"}
+        )
+        db = Equipment.create({"name": "Database", "itsm_partner_id": self.client_a.id, "itsm_hostname": "DB02"})
+        stranger = self.client_b
+        Equipment.create({"name": "Their web", "itsm_partner_id": stranger.id, "itsm_hostname": "web09"})
+        response = self.post(
+            am_payload(
+                [
+                    am_alert("DiskFull", "WEB01.client-a.lan:9100"),
+                    am_alert("HighLoad", "web09:9100"),
+                    am_alert("Down", "unknown-host"),
+                ]
+            )
+        )
+        self.assertEqual(response.json()["created"], 3)
+        by_alert = {alert.labels["alertname"]: alert.ticket_id for alert in self.source.alert_ids}
+        self.assertEqual(by_alert["DiskFull"].itsm_equipment_id, web, "host:port, other case: the client's machine")
+        self.assertFalse(by_alert["HighLoad"].itsm_equipment_id, "another client's machine is never linked")
+        self.assertFalse(by_alert["Down"].itsm_equipment_id)
+        self.assertEqual(web.itsm_ticket_count, 1)
+        self._mail_source()
+        ticket_id = self.env["mail.thread"].message_process(
+            False, self._mail("** PROBLEM Service Alert: db02/Disk is CRITICAL **", msgid="eq1")
+        )
+        self.assertEqual(self.env["helpdesk.ticket"].browse(ticket_id).itsm_equipment_id, db, "e-mailed host")
+
     # ------------------------------------------------------------ committee figures
     def test_period_figures(self):
         self.post(am_payload([am_alert("A", "h1"), am_alert("B", "h2"), am_alert("C", "h3")]))
