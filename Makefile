@@ -39,6 +39,8 @@ bench:  ## benchmarks of the addon against plain Odoo (prints figures)
 	$(PYTHON) tools/bench_heavy.py
 	$(PYTHON) tools/bench_service_desk.py
 	$(PYTHON) tools/bench_knowledge.py
+	$(PYTHON) tools/bench_dashboard.py
+	$(PYTHON) tools/bench_mco.py
 
 screenshots:  ## screenshots of the demo (make run must be serving it) at 1 400 and 390 px, into .work/screenshots
 	$(PYTHON) tools/screenshots.py $(SHOTS)

@@ -69,6 +69,7 @@
         "views/itsm_problem_views.xml",
         "views/itsm_kb_portal_templates.xml",
         "report/itsm_mco_report.xml",
+        "report/itsm_dashboard_report.xml",
         "data/itsm_mco_data.xml",
         "views/itsm_estate_views.xml",
         "views/itsm_portal_estate_templates.xml",

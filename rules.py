@@ -464,6 +464,17 @@ def sla_outcome(deadline, done_at, clock):
     return SLA_MISSED if clock > deadline else None
 
 
+def sla_clock(pause_start, now):
+    """The time a ticket's SLA clock shows at ``now``: the start of its pause while it waits for the client."""
+    return pause_start or now
+
+
+def sla_done_dates(first_response, closed, closed_date, clock):
+    """(answered at, resolved at) of a ticket, ``None`` for what is not done; a closed ticket without a closing
+    date counts as resolved at its clock."""
+    return first_response or None, ((closed_date or clock) if closed else None)
+
+
 def local_to_utc(day, hour, tz_name):
     """Naive UTC datetime of ``hour`` o'clock (decimal, 9.5 = 09:30) on ``day`` in time zone ``tz_name``."""
     import pytz  # noqa: PLC0415

@@ -1,0 +1,282 @@
+"""The contract's service dashboard (issue 18, seed 004: "a dashboard to follow the services").
+
+One page of charts, on the portal (``/my/contracts/<id>/dashboard``) and in the backend (the contract's
+*Dashboard* button, printable): tickets per month by kind, service levels met per month, credit consumed per
+month with the balance, open tickets by priority, the last MCO reports' results.
+
+The figures are read as aggregates, a fixed number of queries whatever the length of the history: grouped counts
+and sums over the 12 months shown (composite indexes in ``helpdesk_ticket.init()`` and
+``itsm_credit_move.init()``), the balance before the chart derived from the contract's balance and the moves
+shown. The series are built by the plain functions of ``dashboard_rules``.
+"""
+
+from datetime import datetime
+from datetime import time
+
+from babel.dates import format_date as babel_format_date
+from dateutil.relativedelta import relativedelta
+
+from odoo import fields
+from odoo import models
+from odoo.tools import SQL
+from odoo.tools.misc import babel_locale_parse
+
+from .. import dashboard_rules
+from .. import rules
+from ..access import checked
+from ..charts import bars_and_line_svg
+from ..charts import rate_lines_svg
+from ..charts import stacked_bars_svg
+from .itsm_sla_rule import TICKET_KINDS
+
+MONTHS = 12
+MCO_REPORTS = 6
+COLORS = {
+    "incident": "#b5483b",
+    "request": "#1f4e6b",
+    "response": "#1f4e6b",
+    "resolution": "#d98a1c",
+    "consumed": "#1f4e6b",
+    "balance": "#2e8b57",
+    "ok": "#2e8b57",
+    "warning": "#e0a31e",
+    "ko": "#c0392b",
+    "na": "#9aa5ad",
+}
+
+
+class ItsmContract(models.Model):
+    _inherit = "itsm.contract"
+
+    # ------------------------------------------------------------ figures
+    def _itsm_dashboard_data(self, today=None, now=None):
+        """The dashboard's figures, in a fixed number of queries.
+
+        Returns a dict: ``months`` (first days, oldest first), ``tickets`` (``{kind: [count per month]}``,
+        by request date), ``sla`` (``{"response"|"resolution": [(met, judged) per month]}``, by deadline),
+        ``consumed`` and ``balance`` (hours per month and at each month's end, prepaid contracts) or ``billed``
+        (hours per month, time and material), ``open`` (``{kind: [open tickets, P1 first]}``) and ``mco`` (the
+        last reports done, oldest first, as dicts).
+        """
+        self.ensure_one()
+        now = now or fields.Datetime.now()
+        today = today or fields.Date.context_today(self)
+        months = dashboard_rules.month_starts(today, MONTHS)
+        start = datetime.combine(months[0], time.min)
+        end = datetime.combine(months[-1] + relativedelta(months=1), time.min)
+        kinds = [key for key, _label in TICKET_KINDS]
+        Ticket = self.env["helpdesk.ticket"].sudo().with_context(active_test=False, tz="UTC")
+        contract_domain = [("itsm_contract_id", "=", self.id)]
+        data = {"months": months, "prepaid": self.contract_type == "prepaid"}
+
+        created = Ticket._read_group(
+            [*contract_domain, ("itsm_request_date", ">=", start), ("itsm_request_date", "<", end)],
+            ["itsm_request_date:month", "itsm_kind"],
+            ["__count"],
+        )
+        data["tickets"] = dashboard_rules.tickets_by_month(created, months, kinds)
+
+        # the SLA targets that fell due in the 12 months: the columns the rule needs, not the records
+        Ticket.flush_model(
+            [
+                "itsm_contract_id",
+                "itsm_sla_rule_id",
+                "itsm_response_deadline",
+                "itsm_resolution_deadline",
+                "itsm_first_response_date",
+                "itsm_pause_start",
+                "stage_id",
+                "closed_date",
+            ]
+        )
+        self.env["helpdesk.ticket.stage"].flush_model(["closed"])
+        self.env.cr.execute(
+            SQL(
+                """SELECT t.itsm_response_deadline, t.itsm_first_response_date, t.itsm_resolution_deadline,
+                          coalesce(s.closed, false), t.closed_date, t.itsm_pause_start
+                     FROM helpdesk_ticket t
+                     LEFT JOIN helpdesk_ticket_stage s ON s.id = t.stage_id
+                    WHERE t.itsm_contract_id = %(contract)s
+                      AND t.itsm_sla_rule_id IS NOT NULL
+                      AND ((t.itsm_response_deadline >= %(start)s AND t.itsm_response_deadline < %(end)s)
+                           OR (t.itsm_resolution_deadline >= %(start)s AND t.itsm_resolution_deadline < %(end)s))""",
+                contract=self.id,
+                start=start,
+                end=end,
+            )
+        )
+        data["sla"] = dashboard_rules.sla_by_month(self.env.cr.fetchall(), months, now)
+
+        if data["prepaid"]:
+            moves = (
+                self.env["itsm.credit.move"]
+                .sudo()
+                ._read_group(
+                    [("contract_id", "=", self.id), ("date", ">=", months[0])],
+                    ["date:month", "move_type"],
+                    ["hours:sum"],
+                )
+            )
+            data["consumed"], data["balance"] = dashboard_rules.credit_by_month(moves, months, self.balance_hours)
+        else:
+            billed = (
+                self.env["account.analytic.line"]
+                .sudo()
+                ._read_group(
+                    [*contract_domain, ("date", ">=", months[0]), ("date", "<", end.date())],
+                    ["date:month"],
+                    ["itsm_credit_hours:sum"],
+                )
+            )
+            data["billed"] = dashboard_rules.hours_by_month(billed, months)
+
+        open_stages = (
+            self.env["helpdesk.ticket.stage"].sudo().with_context(active_test=False).search([("closed", "=", False)])
+        )
+        opened = Ticket.with_context(active_test=True)._read_group(
+            [*contract_domain, ("stage_id", "in", open_stages.ids)], ["priority", "itsm_kind"], ["__count"]
+        )
+        data["open"] = dashboard_rules.open_by_priority(opened, kinds)
+
+        reports = (
+            self.env["itsm.mco.report"]
+            .sudo()
+            .search_fetch(
+                [("contract_id", "=", self.id), ("state", "in", ("done", "sent"))],
+                ["name", "date", "count_ok", "count_warning", "count_ko", "count_na"],
+                order="date desc, id desc",
+                limit=MCO_REPORTS,
+            )
+        )
+        data["mco"] = [
+            {
+                "name": report.name,
+                "date": report.date,
+                **{result: report[f"count_{result}"] for result in dashboard_rules.MCO_RESULTS},
+            }
+            for report in reversed(reports)
+        ]
+        return data
+
+    # ------------------------------------------------------------ charts
+    def _itsm_month_labels(self, months):
+        """Short month names in the reader's language; the year under the first month and under each January."""
+        locale = babel_locale_parse(self.env.lang or "en_US")
+        return [
+            babel_format_date(month, "MMM", locale=locale).rstrip(".")
+            + (f"\n{month.year}" if index == 0 or month.month == 1 else "")
+            for index, month in enumerate(months)
+        ]
+
+    def _itsm_dashboard(self, today=None, now=None, responsive=True):
+        """The dashboard's figures (``_itsm_dashboard_data``) and its charts as inline SVG, in the reader's
+        language: ``{"data": ..., "charts": [(key, title, svg)], "month_labels": [...]}``."""
+        self.ensure_one()
+        _ = self.env._
+        data = self._itsm_dashboard_data(today=today, now=now)
+        labels = self._itsm_month_labels(data["months"])
+        kind_names = {"incident": _("Incidents"), "request": _("Requests")}
+        charts = []
+        title = _("Tickets per month")
+        charts.append(
+            (
+                "tickets",
+                title,
+                stacked_bars_svg(
+                    title,
+                    labels,
+                    [(kind_names[kind], COLORS[kind], values) for kind, values in data["tickets"].items()],
+                    responsive=responsive,
+                ),
+            )
+        )
+        title = _("Service levels met per month")
+        charts.append(
+            (
+                "sla",
+                title,
+                rate_lines_svg(
+                    title,
+                    labels,
+                    [
+                        (_("Response"), COLORS["response"], data["sla"]["response"]),
+                        (_("Resolution"), COLORS["resolution"], data["sla"]["resolution"]),
+                    ],
+                    responsive=responsive,
+                ),
+            )
+        )
+        if data["prepaid"]:
+            title = _("Credit consumed per month (hours) and balance")
+            chart = bars_and_line_svg(
+                title,
+                labels,
+                (_("Consumed"), COLORS["consumed"], data["consumed"]),
+                (_("Balance at the end of the month"), COLORS["balance"], data["balance"]),
+                responsive=responsive,
+            )
+        else:
+            title = _("Hours billed per month")
+            chart = bars_and_line_svg(
+                title, labels, (_("Billed hours"), COLORS["consumed"], data["billed"]), None, responsive=responsive
+            )
+        charts.append(("credit", title, chart))
+        title = _("Open tickets by priority")
+        charts.append(
+            (
+                "open",
+                title,
+                stacked_bars_svg(
+                    title,
+                    [dashboard_rules.PRIORITY_NAMES[key] for key in dashboard_rules.PRIORITY_ORDER],
+                    [(kind_names[kind], COLORS[kind], values) for kind, values in data["open"].items()],
+                    responsive=responsive,
+                ),
+            )
+        )
+        if data["mco"]:
+            title = _("MCO results of the last reports")
+            result_names = {"ok": _("OK"), "warning": _("Warning"), "ko": _("Failed"), "na": _("Not applicable")}
+            locale = babel_locale_parse(self.env.lang or "en_US")
+            charts.append(
+                (
+                    "mco",
+                    title,
+                    stacked_bars_svg(
+                        title,
+                        [babel_format_date(report["date"], "dd/MM\nyyyy", locale=locale) for report in data["mco"]],
+                        [
+                            (result_names[result], COLORS[result], [report[result] for report in data["mco"]])
+                            for result in dashboard_rules.MCO_RESULTS
+                        ],
+                        responsive=responsive,
+                    ),
+                )
+            )
+        totals = {
+            key: [sum(cell[0] for cell in data["sla"][key]), sum(cell[1] for cell in data["sla"][key])]
+            for key in ("response", "resolution")
+        }
+        return {
+            "data": data,
+            "charts": charts,
+            "month_labels": [label.replace("\n", " ") for label in labels],
+            "tickets_total": sum(sum(values) for values in data["tickets"].values()),
+            "open_total": sum(sum(values) for values in data["open"].values()),
+            "response_share": rules.format_pct(rules.share_pct(*totals["response"])),
+            "resolution_share": rules.format_pct(rules.share_pct(*totals["resolution"])),
+        }
+
+    def _itsm_dashboard_lang(self, report_type):
+        """On screen the reader's language; printed, the client's (as every document sent to the client)."""
+        self.ensure_one()
+        if report_type == "pdf":
+            return self.partner_id.lang or self.env.lang
+        return self.env.lang or self.partner_id.lang
+
+    # ------------------------------------------------------------ button
+    @checked()
+    def action_itsm_dashboard(self):
+        """The contract's service dashboard, printable."""
+        self.ensure_one()
+        return self.env.ref("itsm_service_contract.action_report_itsm_dashboard").report_action(self, config=False)
