@@ -143,6 +143,13 @@ class DocumentPage(models.Model):
         return res
 
     # ------------------------------------------------------------ search
+    # Pages the prefilter may be estimated to let through (from the planner's statistics), and the hard cap on
+    # the pages ranked: ts_rank_cd costs ~10 µs a page, the ranking stays near 10 ms whatever the base's size.
+    KB_PREFILTER_ROWS = 1000
+    KB_CANDIDATES = 1000
+    # pages matching only common terms ranked to fill the list when the rare terms found too few
+    KB_FILL_CANDIDATES = 200
+
     @api.model
     def _itsm_kb_search(self, text, limit=5, category_id=None, domain_id=None, company_id=None, published=False):
         """Ids of the ``limit`` scenarios best matching ``text``, best first: one query, GIN index.
@@ -151,19 +158,79 @@ class DocumentPage(models.Model):
         empty query); its terms are OR'ed so that a ticket need not repeat every word of an article, and
         ``ts_rank_cd`` orders by how many terms match and how close they are. A page of the ticket's category or
         domain gets a 50 % boost each.
+
+        Ranking every page that matches one word is too slow once a word is common ("plus" of "ne fonctionne
+        plus" is in nearly every article): the GIN index is first asked for the pages matching the *rare* terms
+        only. The ticket's terms are sorted by how many pages contain them (``pg_stats.most_common_elems`` of the
+        vector, kept by ANALYZE and autovacuum; a term absent from it is rare) and kept, rarest first, while the
+        pages they match are estimated under ``KB_PREFILTER_ROWS`` (the rarest term is always kept). A page that
+        matches only common words carries little of the ticket's meaning; a page matching all the ticket's words
+        matches the rare ones too. Without statistics (a new base) every term is kept: the plain OR query. At
+        most ``KB_CANDIDATES`` of these pages (that match the whole query too: phrases, excluded words) are then
+        ranked as before with the whole query (common terms included), the boosts and the use count. If they are
+        fewer than ``limit``, up to ``KB_FILL_CANDIDATES`` pages matching only common terms are ranked with them (the
+        plain OR query, bounded). The CTEs are MATERIALIZED: inlined, ``itsm_kb_query`` ran again for every page.
         """
         text = (text or "")[:1000]
         if not text.strip():
             return []
-        query = """
-            WITH q AS (SELECT itsm_kb_query(%(text)s) AS query)
+        query = r"""
+            WITH q AS MATERIALIZED (SELECT itsm_kb_query(%(text)s) AS query),
+                 stats AS MATERIALIZED (
+                    SELECT s.most_common_elems::text::text[] AS elems, s.most_common_elem_freqs AS freqs,
+                           greatest(c.reltuples, 1) AS pages
+                      FROM pg_stats s
+                      JOIN pg_class c ON c.oid = 'document_page'::regclass
+                     WHERE s.schemaname = current_schema() AND s.tablename = 'document_page'
+                       AND s.attname = 'itsm_search'
+                 ),
+                 -- each distinct term of the tsquery as written in it ('lexeme', quotes doubled), but the
+                 -- excluded ones (!'term', from "-word")
+                 terms AS MATERIALIZED (
+                    SELECT t.term,
+                           coalesce((SELECT s.freqs[array_position(s.elems, t.lexeme)] FROM stats s), 0) AS freq,
+                           coalesce((SELECT s.pages FROM stats s), 1) AS pages
+                      FROM (SELECT DISTINCT m[2] AS term, replace(m[3], '''''', '''') AS lexeme
+                              FROM q, regexp_matches(q.query::text, '(!?)(''((?:[^'']|'''')*)'')', 'g') AS m
+                             WHERE m[1] = '') t
+                 ),
+                 ranked_terms AS MATERIALIZED (
+                    SELECT term, row_number() OVER w AS rarity, sum(freq) OVER w * pages AS matched
+                      FROM terms
+                    WINDOW w AS (ORDER BY freq, term ROWS UNBOUNDED PRECEDING)
+                 ),
+                 tq AS MATERIALIZED (
+                    SELECT string_agg(term, ' | ') FILTER (
+                               WHERE rarity = 1 OR matched <= %(prefilter)s)::tsquery AS prefilter
+                      FROM ranked_terms
+                 ),
+                 -- the pages matching the rare terms (and the whole query: phrases, excluded words)
+                 found AS MATERIALIZED (
+                    SELECT p.id, p.itsm_search, p.itsm_use_count
+                      FROM document_page p, tq, q
+                     WHERE p.itsm_search @@ tq.prefilter
+                       AND p.itsm_search @@ q.query
+                       AND p.itsm_is_scenario
+                       AND p.active
+                       AND (NOT %(published)s OR p.itsm_portal_published)
+                       AND (p.company_id IS NULL OR %(company)s IS NULL OR p.company_id = %(company)s)
+                     LIMIT %(candidates)s
+                 ),
+                 -- too few: pages matching only common terms fill the list (only then scanned: one-time filter)
+                 more AS (
+                    SELECT p.id, p.itsm_search, p.itsm_use_count
+                      FROM document_page p, tq, q
+                     WHERE (SELECT count(*) FROM found) < %(limit)s
+                       AND p.itsm_search @@ q.query
+                       AND NOT p.itsm_search @@ tq.prefilter
+                       AND p.itsm_is_scenario
+                       AND p.active
+                       AND (NOT %(published)s OR p.itsm_portal_published)
+                       AND (p.company_id IS NULL OR %(company)s IS NULL OR p.company_id = %(company)s)
+                     LIMIT %(fill)s
+                 )
             SELECT p.id
-              FROM document_page p, q
-             WHERE p.itsm_search @@ q.query
-               AND p.itsm_is_scenario
-               AND p.active
-               AND (NOT %(published)s OR p.itsm_portal_published)
-               AND (p.company_id IS NULL OR %(company)s IS NULL OR p.company_id = %(company)s)
+              FROM (SELECT * FROM found UNION ALL SELECT * FROM more) p, q
              ORDER BY ts_rank_cd(p.itsm_search, q.query)
                       * (1 + CASE WHEN %(category)s IS NOT NULL AND EXISTS (
                                 SELECT 1 FROM itsm_document_page_category_rel c
@@ -184,6 +251,9 @@ class DocumentPage(models.Model):
                 "category": category_id or None,
                 "domain": domain_id or None,
                 "limit": limit,
+                "prefilter": self.KB_PREFILTER_ROWS,
+                "candidates": self.KB_CANDIDATES,
+                "fill": self.KB_FILL_CANDIDATES,
             },
         )
         return [row[0] for row in self.env.cr.fetchall()]

@@ -172,3 +172,37 @@ class TestKnowledge(KnowledgeCase):
         self.assertEqual(page.itsm_domain_ids, ticket.itsm_domain_id)
         # the new scenario is found by its symptoms
         self.assertIn(page.id, self.env["document.page"]._itsm_kb_search("scanner ne répond pas"))
+
+    def test_all_words_first_among_single_words(self):
+        # 1 200 articles say "bloqué" (common: more pages than the prefilter lets through), 10 each say one of
+        # "imprimante", "scanner", "badge" (rare); one article says the four words: it comes first, then articles
+        # with a rare word (one of the ticket's words each, like the "bloqué" ones, but one that tells more)
+        self.env.flush_all()
+        self.env.cr.execute(
+            """
+            INSERT INTO document_page (name, type, active, itsm_is_scenario, itsm_symptoms,
+                                       create_uid, write_uid, create_date, write_date)
+            SELECT 'Note ' || g, 'content', true, true, 'Poste bloqué', 1, 1, now(), now()
+              FROM generate_series(1, 1200) g
+            """
+        )
+        Page = self.env["document.page"]
+        singles = Page.create(
+            [
+                {"name": f"Fiche {word} {i}", "itsm_is_scenario": True, "itsm_symptoms": f"{word} en panne"}
+                for word in ("imprimante", "scanner", "badge")
+                for i in range(10)
+            ]
+        )
+        all_words = Page.create(
+            {"name": "Accueil", "itsm_is_scenario": True, "itsm_symptoms": "Imprimante, scanner et badge bloqués"}
+        )
+        self.env.flush_all()
+        self.env.cr.execute("ANALYZE document_page")
+        ids = Page._itsm_kb_search("Imprimante, scanner et badge bloqués")
+        self.assertEqual(len(ids), 5)
+        self.assertEqual(ids[0], all_words.id)
+        # after it, articles with a rare word (these, and the printer article of the fixture), not the notes
+        self.assertLessEqual(set(ids[1:]), set((singles | self.printer_page | self.toner_page).ids))
+        # only the common word: the list is still filled
+        self.assertEqual(len(Page._itsm_kb_search("Poste bloqué")), 5)
