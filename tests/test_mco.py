@@ -5,6 +5,7 @@ import re
 import shutil
 import subprocess
 from datetime import date
+from datetime import datetime
 
 from psycopg2 import IntegrityError
 
@@ -215,6 +216,37 @@ class TestMco(McoCase):
         self.assertEqual(
             self.env["account.analytic.line"].search_count([("name", "=", f"MCO report {report.name}")]), 1
         )
+
+    def test_committee_adds_the_last_mco_summary(self):
+        """The committee's figures: the last report done by the end of its period, not a later one, not a draft."""
+        report = self._answered_report()  # 20 November: 9 OK, 1 warning, 2 failed, 1 n/a
+        report.line_ids.filtered(lambda line: line.result == "ko").recommendation = "Replace the disk"
+        report.action_done()
+        later = self._plan(date(2026, 12, 5))  # December's, done: after the November committee's period
+        later.write({"duration": 0.0})
+        later.line_ids.write({"result": "ok"})
+        later.action_done()
+        self._plan(date(2027, 1, 5))  # a draft: never counted
+        committee = self.env["itsm.committee"].create(
+            {
+                "contract_id": self.contract.id,
+                "committee_type": "monthly",
+                "date": datetime(2026, 12, 10, 9, 0),
+                "attendee_ids": [(6, 0, [self.client_a_contact.id])],
+            }
+        )
+        self.assertEqual(committee.period_end, date(2026, 11, 30))
+        committee.action_prepare()
+        self.assertEqual(committee.kpi_mco_report_id, report)
+        self.assertEqual((committee.kpi_mco_ok, committee.kpi_mco_warning, committee.kpi_mco_ko), (9, 1, 2))
+        html = (
+            self.env["ir.actions.report"]
+            ._render_qweb_html("itsm_service_contract.action_report_itsm_committee", committee.ids)[0]
+            .decode()
+        )
+        section = html.split("itsm_committee_mco")[1].split("</table>")[0]
+        self.assertIn(report.name, section)
+        self.assertEqual(re.findall(r'class="num"><span>(\d+)</span>', section), ["9", "1", "2"])
 
 
 @tagged("post_install", "-at_install")
