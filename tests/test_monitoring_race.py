@@ -127,6 +127,7 @@ class TestMonitoringRace(TransactionCase):
         barrier = threading.Barrier(2)
         a_inserted = threading.Event()
         a_may_commit = threading.Event()
+        b_may_process = threading.Event()
 
         def a_before_commit():
             a_inserted.set()
@@ -140,12 +141,16 @@ class TestMonitoringRace(TransactionCase):
         replica_b = threading.Thread(
             target=self._replica,
             args=("b", payload, isolation, state, barrier),
-            kwargs={"before_process": lambda: a_inserted.wait(TIMEOUT)},
+            kwargs={"before_process": lambda: b_may_process.wait(TIMEOUT)},
         )
         replica_a.start()
         replica_b.start()
         try:
-            self.assertTrue(a_inserted.wait(TIMEOUT), f"replica A processed the payload: {state}")
+            deadline = time.monotonic() + TIMEOUT
+            while not a_inserted.wait(0.05) and replica_a.is_alive() and time.monotonic() < deadline:
+                pass
+            b_may_process.set()
+            self.assertTrue(a_inserted.is_set(), f"replica A processed the payload: {state}")
             # B's INSERT must wait for A's uncommitted row in the unique index: seen from a third connection.
             state["b_blocked_by_a"] = False
             deadline = time.monotonic() + TIMEOUT / 2
@@ -158,6 +163,7 @@ class TestMonitoringRace(TransactionCase):
                     monitor.rollback()
                     time.sleep(0.05)
         finally:
+            b_may_process.set()
             a_may_commit.set()
             replica_a.join(TIMEOUT)
             replica_b.join(TIMEOUT)
