@@ -64,7 +64,7 @@ class TestMonitoringRace(TransactionCase):
             self.assertEqual(source.team_id, team)
             self.ids = {"partner": partner.id, "team": team.id, "contract": contract.id, "source": source.id}
             env.flush_all()
-            cr.commit()
+        # committed at the end of the block: the replicas' transactions see them
 
     # ------------------------------------------------------------ fixtures
     def _env(self, cr, context=None):
@@ -93,7 +93,6 @@ class TestMonitoringRace(TransactionCase):
             env["helpdesk.ticket.team"].browse(self.ids["team"]).unlink()
             env["res.partner"].browse(self.ids["partner"]).unlink()
             env.flush_all()
-            cr.commit()
 
     def _check_counts(self):
         self.assertEqual(self._counts(), self.counts_before, "everything the test committed is deleted")
@@ -116,7 +115,7 @@ class TestMonitoringRace(TransactionCase):
                 env.flush_all()
                 if before_commit:
                     before_commit()
-                cr.commit()
+            # committed here, at the end of the block
         except Exception as exc:  # reported to the test's thread
             state[f"{name}_error"] = exc
 
