@@ -12,3 +12,39 @@ def pre_init_hook(env):
     """
     env.cr.execute("ALTER TABLE helpdesk_ticket ADD COLUMN IF NOT EXISTS itsm_request_date timestamp")
     env.cr.execute("UPDATE helpdesk_ticket SET itsm_request_date = create_date WHERE itsm_request_date IS NULL")
+
+
+def uninstall_hook(env):
+    """Drop what the addon created in PostgreSQL outside the ORM: triggers on other modules' tables (they would
+    call functions that refer to columns and tables gone with the addon) and their functions."""
+    cr = env.cr
+    for table, trigger in (
+        ("helpdesk_ticket", "itsm_contract_month_helpdesk_ticket_change"),
+        ("helpdesk_ticket", "itsm_contract_month_helpdesk_ticket_row"),
+        ("itsm_credit_move", "itsm_contract_month_itsm_credit_move_change"),
+        ("itsm_credit_move", "itsm_contract_month_itsm_credit_move_row"),
+        ("account_analytic_line", "itsm_contract_month_account_analytic_line_change"),
+        ("account_analytic_line", "itsm_contract_month_account_analytic_line_row"),
+        ("helpdesk_ticket_stage", "itsm_contract_month_stage_change"),
+        ("document_page", "itsm_document_page_search"),
+    ):
+        cr.execute(
+            "SELECT 1 FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid WHERE c.relname = %s AND t.tgname = %s",
+            [table, trigger],
+        )
+        if cr.fetchone():
+            cr.execute(f'DROP TRIGGER "{trigger}" ON "{table}"')
+    # the knowledge base's search vector: a column of OCA's document_page, which may stay installed
+    cr.execute("ALTER TABLE IF EXISTS document_page DROP COLUMN IF EXISTS itsm_search")
+    for function in (
+        "itsm_kb_query(text)",
+        "itsm_kb_vector(text, text, text)",
+        "itsm_kb_fold(text)",
+        "itsm_contract_month_helpdesk_ticket()",
+        "itsm_contract_month_itsm_credit_move()",
+        "itsm_contract_month_account_analytic_line()",
+        "itsm_contract_month_stage()",
+        "itsm_contract_month_touch(integer, timestamp[])",
+        "itsm_document_page_search_trigger()",
+    ):
+        cr.execute(f"DROP FUNCTION IF EXISTS {function}")

@@ -80,4 +80,5 @@
     },
     "application": True,
     "pre_init_hook": "pre_init_hook",
+    "uninstall_hook": "uninstall_hook",
 }

@@ -69,32 +69,38 @@ def sla_by_month(rows, months, now):
     return {key: [tuple(cell) for cell in cells] for key, cells in result.items()}
 
 
-def credit_by_month(groups, months, balance_now):
-    """(hours consumed per month, balance at the end of each month) of a prepaid contract.
+def moves_by_month(groups, months):
+    """(hours consumed per month, signed sum of the moves per month, sum of all the groups' hours).
 
-    ``groups`` are the ledger's moves dated from the first month on, later ones included, as
-    ``(month, move type, signed hours)``; ``balance_now`` is the sum of all the ledger's moves. The balance
-    before the first month is ``balance_now`` less the moves from then on, so the history before the chart
-    is never read. Consumption is net (a reversed intervention gives its hours back in its month).
+    ``groups`` are a prepaid contract's ledger moves dated from the first month on, later ones included, as
+    ``(month, move type, signed hours)``. Consumption is net (a reversed intervention gives its hours back in
+    its month).
     """
     index = _index(months)
     consumed = [0.0] * len(months)
     net = [0.0] * len(months)
-    later = 0.0
+    total = 0.0
     for month, move_type, hours in groups:
-        later += hours
+        total += hours
         position = index.get(month_of(month))
         if position is None:
             continue
         net[position] += hours
         if move_type == "consumption":
             consumed[position] -= hours
+    return [round(hours, 2) + 0.0 for hours in consumed], [round(hours, 2) + 0.0 for hours in net], total
+
+
+def balance_by_month(net, later, balance_now):
+    """The balance at the end of each month: ``balance_now`` (the sum of all the ledger's moves) less ``later``
+    (the moves from the first month on, later ones included) gives the balance before the first month, so the
+    history before the chart is never read; then each month's ``net`` moves are added."""
     running = balance_now - later
     balance = []
     for hours in net:
         running += hours
-        balance.append(round(running, 2))
-    return [round(hours, 2) + 0.0 for hours in consumed], balance
+        balance.append(round(running, 2) + 0.0)
+    return balance
 
 
 def hours_by_month(groups, months):

@@ -1,3 +1,4 @@
+# ruff: noqa: I001 -- itsm_contract_month is imported last on purpose (see the end)
 # Mixins first: the models below inherit them.
 from . import itsm_reference_mixin
 
@@ -59,3 +60,6 @@ from . import resource_calendar_attendance
 from . import resource_calendar_leaves
 from . import sale_order
 from . import sale_order_line
+
+# last: its init() creates the triggers on the tables of the models above (itsm_credit_move among them)
+from . import itsm_contract_month

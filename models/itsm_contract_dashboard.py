@@ -57,26 +57,68 @@ class ItsmContract(models.Model):
         ``consumed`` and ``balance`` (hours per month and at each month's end, prepaid contracts) or ``billed``
         (hours per month, time and material), ``open`` (``{kind: [open tickets, P1 first]}``) and ``mco`` (the
         last reports done, oldest first, as dicts).
+
+        The months that are over come from ``itsm.contract.month`` when kept there; the others (the current
+        month at least) are computed from the tickets, moves and interventions, then kept for the next time.
         """
         self.ensure_one()
         now = now or fields.Datetime.now()
         today = today or fields.Date.context_today(self)
         months = dashboard_rules.month_starts(today, MONTHS)
-        start = datetime.combine(months[0], time.min)
+        Month = self.env["itsm.contract.month"].sudo()
+        kept, generations = Month._itsm_read(self, months[:-1])
+        first = next(month for month in months if month not in kept)  # the current month is never kept
+        live = self._itsm_dashboard_live(first, months, now)
+        kinds = [key for key, _label in TICKET_KINDS]
+        data = {
+            "months": months,
+            "prepaid": self.contract_type == "prepaid",
+            "tickets": {kind: [] for kind in kinds},
+            "sla": {"response": [], "resolution": []},
+            "consumed": [],
+            "billed": [],
+        }
+        net = []
+        for month in months:
+            figures = live["months"][month] if month >= first else kept[month]
+            for kind in kinds:
+                data["tickets"][kind].append(figures[f"tickets_{kind}"])
+            for key in ("response", "resolution"):
+                data["sla"][key].append((figures[f"{key}_met"], figures[f"{key}_judged"]))
+            data["consumed"].append(figures["consumed_hours"])
+            data["billed"].append(figures["billed_hours"])
+            net.append(figures["net_hours"])
+        if data["prepaid"]:
+            later = live["moves_total"] + sum(kept[month]["net_hours"] for month in months if month < first)
+            data["balance"] = dashboard_rules.balance_by_month(net, later, self.balance_hours)
+            del data["billed"]
+        else:
+            del data["consumed"]
+        if not self.env.cr.readonly:
+            Month._itsm_keep(
+                self, {month: live["months"][month] for month in months[:-1] if month in live["months"]}, generations
+            )
+        data.update(self._itsm_dashboard_now(kinds))
+        return data
+
+    def _itsm_dashboard_live(self, first, months, now):
+        """The figures of ``months`` from ``first`` on, computed from the rows: ``{"months": {month: figures},
+        "moves_total": the ledger's moves from ``first`` on, later ones included}``."""
+        live_months = [month for month in months if month >= first]
+        start = datetime.combine(first, time.min)
         end = datetime.combine(months[-1] + relativedelta(months=1), time.min)
         kinds = [key for key, _label in TICKET_KINDS]
         Ticket = self.env["helpdesk.ticket"].sudo().with_context(active_test=False, tz="UTC")
         contract_domain = [("itsm_contract_id", "=", self.id)]
-        data = {"months": months, "prepaid": self.contract_type == "prepaid"}
 
         created = Ticket._read_group(
             [*contract_domain, ("itsm_request_date", ">=", start), ("itsm_request_date", "<", end)],
             ["itsm_request_date:month", "itsm_kind"],
             ["__count"],
         )
-        data["tickets"] = dashboard_rules.tickets_by_month(created, months, kinds)
+        tickets = dashboard_rules.tickets_by_month(created, live_months, kinds)
 
-        # the SLA targets that fell due in the 12 months: the columns the rule needs, not the records
+        # the SLA targets that fell due in these months: the columns the rule needs, not the records
         Ticket.flush_model(
             [
                 "itsm_contract_id",
@@ -105,38 +147,62 @@ class ItsmContract(models.Model):
                 end=end,
             )
         )
-        data["sla"] = dashboard_rules.sla_by_month(self.env.cr.fetchall(), months, now)
+        sla = dashboard_rules.sla_by_month(self.env.cr.fetchall(), live_months, now)
 
-        if data["prepaid"]:
+        zeros = [0.0] * len(live_months)
+        consumed, net, moves_total, billed = zeros, zeros, 0.0, zeros
+        if self.contract_type == "prepaid":
             moves = (
                 self.env["itsm.credit.move"]
                 .sudo()
                 ._read_group(
-                    [("contract_id", "=", self.id), ("date", ">=", months[0])],
+                    [("contract_id", "=", self.id), ("date", ">=", first)],
                     ["date:month", "move_type"],
                     ["hours:sum"],
                 )
             )
-            data["consumed"], data["balance"] = dashboard_rules.credit_by_month(moves, months, self.balance_hours)
+            consumed, net, moves_total = dashboard_rules.moves_by_month(moves, live_months)
         else:
-            billed = (
+            lines = (
                 self.env["account.analytic.line"]
                 .sudo()
                 ._read_group(
-                    [*contract_domain, ("date", ">=", months[0]), ("date", "<", end.date())],
+                    [*contract_domain, ("date", ">=", first), ("date", "<", end.date())],
                     ["date:month"],
                     ["itsm_credit_hours:sum"],
                 )
             )
-            data["billed"] = dashboard_rules.hours_by_month(billed, months)
+            billed = dashboard_rules.hours_by_month(lines, live_months)
+        figures = {}
+        for position, month in enumerate(live_months):
+            figures[month] = {
+                "tickets_incident": tickets["incident"][position],
+                "tickets_request": tickets["request"][position],
+                "response_met": sla["response"][position][0],
+                "response_judged": sla["response"][position][1],
+                "resolution_met": sla["resolution"][position][0],
+                "resolution_judged": sla["resolution"][position][1],
+                "consumed_hours": consumed[position],
+                "net_hours": net[position],
+                "billed_hours": billed[position],
+            }
+        return {"months": figures, "moves_total": moves_total}
 
+    def _itsm_dashboard_now(self, kinds):
+        """What the dashboard shows of today: the open tickets by priority and the last MCO reports."""
         open_stages = (
             self.env["helpdesk.ticket.stage"].sudo().with_context(active_test=False).search([("closed", "=", False)])
         )
-        opened = Ticket.with_context(active_test=True)._read_group(
-            [*contract_domain, ("stage_id", "in", open_stages.ids)], ["priority", "itsm_kind"], ["__count"]
+        opened = (
+            self.env["helpdesk.ticket"]
+            .sudo()
+            ._read_group(
+                [("itsm_contract_id", "=", self.id), ("stage_id", "in", open_stages.ids)],
+                ["priority", "itsm_kind"],
+                ["__count"],
+            )
         )
-        data["open"] = dashboard_rules.open_by_priority(opened, kinds)
+        data = {"open": dashboard_rules.open_by_priority(opened, kinds)}
 
         reports = (
             self.env["itsm.mco.report"]
@@ -279,4 +345,6 @@ class ItsmContract(models.Model):
     def action_itsm_dashboard(self):
         """The contract's service dashboard, printable."""
         self.ensure_one()
+        # the report is shown through a read-only request: the months computed now are kept for it
+        self._itsm_dashboard_data()
         return self.env.ref("itsm_service_contract.action_report_itsm_dashboard").report_action(self, config=False)

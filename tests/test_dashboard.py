@@ -247,10 +247,19 @@ class TestDashboard(ItsmInterventionCase, HttpCase):
         self.assertEqual([key for key, _title, _svg in dashboard["charts"]], ["tickets", "sla", "credit", "open"])
 
     def test_queries_do_not_grow_with_the_history(self):
-        self._dashboard()  # warm the caches
-        self.env.invalidate_all()
-        with self.assertQueryCount(__system__=7):
+        Month = self.env["itsm.contract.month"]
+
+        def counted():
+            self.env.flush_all()
+            self.env.invalidate_all()
+            before = self.env.cr.sql_log_count
             self._dashboard()
+            self.env.flush_all()
+            return self.env.cr.sql_log_count - before
+
+        cold, warm = counted(), counted()
+        self.assertEqual(Month.search_count([("contract_id", "=", self.contract_b.id), ("valid", "=", True)]), 11)
+        self.assertEqual(warm, cold - 1, "the months that are over are read, not computed, nor written again")
         # ten times more tickets and interventions over the year
         for index in range(60):
             ticket = self.env["helpdesk.ticket"].create(
@@ -267,9 +276,59 @@ class TestDashboard(ItsmInterventionCase, HttpCase):
             )
             self._log(datetime(2026, 1 + index % 11, 6 + index % 20, 9), 0.25, ticket=ticket)
         self.env.flush_all()
+        self.assertFalse(
+            Month.search_count([("contract_id", "=", self.contract_b.id), ("valid", "=", True)]),
+            "every month that received a ticket or an intervention is stale",
+        )
+        self.assertEqual((counted(), counted()), (cold, warm))
+
+    def test_kept_months_equal_the_rows_and_follow_their_changes(self):
+        live = self._dashboard()["data"]
+        kept = self._dashboard()["data"]
+        self.assertEqual(kept, live, "the kept months give the figures computed from the rows")
+        # T1 closed in time after all (the closing date corrected): March's resolution is met
+        self.env.cr.execute(
+            "UPDATE helpdesk_ticket SET closed_date = %s WHERE id = %s",
+            [datetime(2026, 3, 11, 10), self.tickets["T1"].id],
+        )
         self.env.invalidate_all()
-        with self.assertQueryCount(__system__=7):
-            self._dashboard()
+        data = self._dashboard()["data"]
+        self.assertEqual(data["sla"]["resolution"][2], (1, 1))
+        # an intervention of April logged today: April's consumption and every balance from April on
+        self._log(datetime(2026, 4, 7, 9), 1.0, ticket=self.tickets["T2"])
+        data = self._dashboard()["data"]
+        self.assertEqual(data["consumed"][3], 1.5)
+        self.assertEqual(data["balance"][3], round(self.bought - 4.5, 2))
+        self.assertEqual(data["balance"][10], round(self.bought - 2.5, 2))
+        # a request reclassified as an incident, a ticket archived
+        self.tickets["T7"].itsm_kind = "incident"
+        self.tickets["T6"].active = False
+        data = self._dashboard()["data"]
+        self.assertEqual((data["tickets"]["incident"][5], data["tickets"]["request"][5]), (2, 1))
+        # the stage of T1, T2 and T3 is no longer a closing one: unresolved past their deadlines, all missed
+        self.done_stage.closed = False
+        data = self._dashboard()["data"]
+        resolution = data["sla"]["resolution"]
+        self.assertEqual((resolution[0], resolution[2], resolution[3]), ((0, 1), (0, 1), (0, 1)))
+        self.assertEqual(data, self._dashboard()["data"])
+
+    def test_change_while_computing_leaves_the_month_stale(self):
+        """The figures of a month are kept only if no change of its rows came after its generation was read."""
+        Month = self.env["itsm.contract.month"]
+        self._dashboard()
+        march = Month.search([("contract_id", "=", self.contract_b.id), ("month", "=", date(2026, 3, 1))])
+        kept, generations = Month._itsm_read(self.contract_b, [date(2026, 3, 1)])
+        self.assertTrue(march.valid)
+        self.tickets["T1"].itsm_kind = "request"  # committed by another request while this one computed
+        self.env.flush_all()
+        march.invalidate_recordset()
+        self.assertFalse(march.valid)
+        Month._itsm_keep(self.contract_b, kept, generations)  # the figures read before the change
+        march.invalidate_recordset()
+        self.assertFalse(march.valid, "stale figures are not kept")
+        self.assertEqual(self._dashboard()["data"]["tickets"]["request"][2], 2)
+        march.invalidate_recordset()
+        self.assertTrue(march.valid)
 
     # ------------------------------------------------------------ pages
     def test_portal_page_and_isolation(self):
