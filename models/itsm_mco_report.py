@@ -9,6 +9,7 @@ from odoo import api
 from odoo import fields
 from odoo import models
 from odoo.exceptions import UserError
+from odoo.tools import SQL
 
 from ..access import checked
 
@@ -20,6 +21,11 @@ def period_key(day, interval):
     if interval == "quarterly":
         return f"{day.year}-Q{(day.month - 1) // 3 + 1}"
     return f"{day.year}-{day.month:02d}"
+
+
+def line_domain(check_domain_id, machine_domain_id):
+    """The service domain of a report line: its check's, else its machine's (ids, or None)."""
+    return check_domain_id or machine_domain_id or None
 
 
 class ItsmMcoReport(models.Model):
@@ -156,14 +162,20 @@ class ItsmMcoReport(models.Model):
             ],
             order="itsm_hostname, name, id",
         )
-        by_contract = {}
-        for contract in contracts:
-            by_contract[contract.id] = machines.filtered(
-                lambda e, c=contract: (
-                    e.itsm_contract_id == c or (not e.itsm_contract_id and e.itsm_partner_id == c.partner_id)
-                )
+        # one pass over the machines (filtering them per contract grew as contracts x machines)
+        on_contract, unassigned = defaultdict(list), defaultdict(list)
+        for machine in machines:
+            if machine.itsm_contract_id:
+                on_contract[machine.itsm_contract_id.id].append(machine.id)
+            else:
+                unassigned[machine.itsm_partner_id.id].append(machine.id)
+        order = {machine_id: position for position, machine_id in enumerate(machines.ids)}
+        return {
+            contract.id: Equipment.browse(
+                sorted(on_contract[contract.id] + unassigned[contract.partner_id.id], key=order.__getitem__)
             )
-        return by_contract
+            for contract in contracts
+        }
 
     # ------------------------------------------------------------ planner
     @api.model
@@ -197,24 +209,105 @@ class ItsmMcoReport(models.Model):
             return self.browse()
         equipment = self._itsm_contract_equipment(to_plan)
         names = self._itsm_next_names(len(to_plan))
-        vals_list = [
-            {
-                "name": name,
-                "contract_id": contract.id,
-                "template_id": contract.mco_template_id.id,
-                "date": today,
-                "period_key": keys[contract.id],
-                "user_id": contract.user_id.id,
-                "line_ids": [
-                    Command.create(vals)
-                    for vals in self._itsm_line_values(contract, contract.mco_template_id, equipment[contract.id])
-                ],
-            }
-            for contract, name in zip(to_plan, names, strict=True)
-        ]
-        return self.with_context(tracking_disable=True, mail_create_nolog=True, mail_create_nosubscribe=True).create(
-            vals_list
+        return self._itsm_insert_reports(
+            [
+                (
+                    contract,
+                    name,
+                    keys[contract.id],
+                    self._itsm_line_values(contract, contract.mco_template_id, equipment[contract.id]),
+                )
+                for contract, name in zip(to_plan, names, strict=True)
+            ],
+            today,
         )
+
+    @api.model
+    def _itsm_insert_reports(self, planned, today):
+        """Insert the planned reports and their lines in two statements, whatever their number.
+
+        ``planned``: ``(contract, name, period key, line values)``. The ORM would insert them 100 rows at a time
+        and then write their related and computed columns: the planner's queries grew with the contracts. The
+        values the ORM would compute are given here (company, client, project, counts: every line unanswered,
+        each line's domain by ``line_domain``). A report already planned for the contract and period by a
+        concurrent run is skipped (``ON CONFLICT`` on the unique key), never created twice.
+        """
+        self.flush_model()
+        now, uid = fields.Datetime.now(), self.env.uid
+        rows = [
+            SQL(
+                "(%s, %s, %s, %s, %s, %s, %s, %s, %s, 'draft', 0, 0, 0, 0, %s, %s, %s, %s, %s)",
+                name,
+                contract.id,
+                contract.company_id.id,
+                contract.partner_id.id,
+                contract.mco_template_id.id,
+                today,
+                key,
+                contract.user_id.id or None,
+                contract.n1_team_id.default_project_id.id or None,
+                len(lines),
+                uid,
+                now,
+                uid,
+                now,
+            )
+            for contract, name, key, lines in planned
+        ]
+        self.env.cr.execute(
+            SQL(
+                """INSERT INTO itsm_mco_report (name, contract_id, company_id, partner_id, template_id, date,
+                                               period_key, user_id, project_id, state, count_ok, count_warning,
+                                               count_ko, count_na, count_unanswered, create_uid, create_date,
+                                               write_uid, write_date)
+                   VALUES %s ON CONFLICT (contract_id, period_key) DO NOTHING RETURNING id, contract_id""",
+                SQL(", ").join(rows),
+            )
+        )
+        report_of = {contract_id: report_id for report_id, contract_id in self.env.cr.fetchall()}
+        checks = self.env["itsm.mco.template.check"].browse(
+            {vals["check_id"] for _c, _n, _k, lines in planned for vals in lines}
+        )
+        machines = (
+            self.env["maintenance.equipment"]
+            .sudo()
+            .browse({vals["equipment_id"] for _c, _n, _k, lines in planned for vals in lines if vals["equipment_id"]})
+        )
+        domains = {check.id: check.domain_id.id for check in checks}
+        machine_domains = {machine.id: machine.itsm_domain_id.id for machine in machines}
+        line_rows = [
+            SQL(
+                "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                report_of[contract.id],
+                contract.company_id.id,
+                vals["check_id"],
+                vals["check_name"],
+                vals["sequence"],
+                vals["equipment_id"] or None,
+                line_domain(domains.get(vals["check_id"]), machine_domains.get(vals["equipment_id"])),
+                uid,
+                now,
+                uid,
+                now,
+            )
+            for contract, _name, _key, lines in planned
+            if contract.id in report_of
+            for vals in lines
+        ]
+        if line_rows:
+            self.env.cr.execute(
+                SQL(
+                    """INSERT INTO itsm_mco_report_line (report_id, company_id, check_id, check_name, sequence,
+                                                        equipment_id, domain_id, create_uid, create_date,
+                                                        write_uid, write_date)
+                       VALUES %s""",
+                    SQL(", ").join(line_rows),
+                )
+            )
+        reports = self.browse(sorted(report_of.values()))
+        self.env["itsm.mco.report.line"].invalidate_model()
+        self.invalidate_model()
+        return reports
 
     @api.model
     def _itsm_next_names(self, count):
@@ -445,7 +538,7 @@ class ItsmMcoReportLine(models.Model):
     @api.depends("check_id.domain_id", "equipment_id.itsm_domain_id")
     def _compute_domain_id(self):
         for line in self:
-            line.domain_id = line.check_id.domain_id or line.equipment_id.itsm_domain_id
+            line.domain_id = line_domain(line.check_id.domain_id.id, line.equipment_id.itsm_domain_id.id)
 
     @api.depends("measure")
     def _compute_result(self):
