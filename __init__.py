@@ -1,3 +1,5 @@
+from odoo.tools import SQL
+
 from . import controllers
 from . import models
 from . import report
@@ -33,18 +35,18 @@ def uninstall_hook(env):
             [table, trigger],
         )
         if cr.fetchone():
-            cr.execute(f'DROP TRIGGER "{trigger}" ON "{table}"')
+            cr.execute(SQL("DROP TRIGGER %s ON %s", SQL.identifier(trigger), SQL.identifier(table)))
     # the knowledge base's search vector: a column of OCA's document_page, which may stay installed
     cr.execute("ALTER TABLE IF EXISTS document_page DROP COLUMN IF EXISTS itsm_search")
-    for function in (
-        "itsm_kb_query(text)",
-        "itsm_kb_vector(text, text, text)",
-        "itsm_kb_fold(text)",
-        "itsm_contract_month_helpdesk_ticket()",
-        "itsm_contract_month_itsm_credit_move()",
-        "itsm_contract_month_account_analytic_line()",
-        "itsm_contract_month_stage()",
-        "itsm_contract_month_touch(integer, timestamp[])",
-        "itsm_document_page_search_trigger()",
+    for function, arguments in (
+        ("itsm_kb_query", SQL("text")),
+        ("itsm_kb_vector", SQL("text, text, text")),
+        ("itsm_kb_fold", SQL("text")),
+        ("itsm_contract_month_helpdesk_ticket", SQL("")),
+        ("itsm_contract_month_itsm_credit_move", SQL("")),
+        ("itsm_contract_month_account_analytic_line", SQL("")),
+        ("itsm_contract_month_stage", SQL("")),
+        ("itsm_contract_month_touch", SQL("integer, timestamp[]")),
+        ("itsm_document_page_search_trigger", SQL("")),
     ):
-        cr.execute(f"DROP FUNCTION IF EXISTS {function}")
+        cr.execute(SQL("DROP FUNCTION IF EXISTS %s(%s)", SQL.identifier(function), arguments))

@@ -238,12 +238,11 @@ class ItsmContract(models.Model):
         """The dashboard's figures (``_itsm_dashboard_data``) and its charts as inline SVG, in the reader's
         language: ``{"data": ..., "charts": [(key, title, svg)], "month_labels": [...]}``."""
         self.ensure_one()
-        _ = self.env._
         data = self._itsm_dashboard_data(today=today, now=now)
         labels = self._itsm_month_labels(data["months"])
-        kind_names = {"incident": _("Incidents"), "request": _("Requests")}
+        kind_names = {"incident": self.env._("Incidents"), "request": self.env._("Requests")}
         charts = []
-        title = _("Tickets per month")
+        title = self.env._("Tickets per month")
         charts.append(
             (
                 "tickets",
@@ -256,7 +255,7 @@ class ItsmContract(models.Model):
                 ),
             )
         )
-        title = _("Service levels met per month")
+        title = self.env._("Service levels met per month")
         charts.append(
             (
                 "sla",
@@ -265,29 +264,33 @@ class ItsmContract(models.Model):
                     title,
                     labels,
                     [
-                        (_("Response"), COLORS["response"], data["sla"]["response"]),
-                        (_("Resolution"), COLORS["resolution"], data["sla"]["resolution"]),
+                        (self.env._("Response"), COLORS["response"], data["sla"]["response"]),
+                        (self.env._("Resolution"), COLORS["resolution"], data["sla"]["resolution"]),
                     ],
                     responsive=responsive,
                 ),
             )
         )
         if data["prepaid"]:
-            title = _("Credit consumed per month (hours) and balance")
+            title = self.env._("Credit consumed per month (hours) and balance")
             chart = bars_and_line_svg(
                 title,
                 labels,
-                (_("Consumed"), COLORS["consumed"], data["consumed"]),
-                (_("Balance at the end of the month"), COLORS["balance"], data["balance"]),
+                (self.env._("Consumed"), COLORS["consumed"], data["consumed"]),
+                (self.env._("Balance at the end of the month"), COLORS["balance"], data["balance"]),
                 responsive=responsive,
             )
         else:
-            title = _("Hours billed per month")
+            title = self.env._("Hours billed per month")
             chart = bars_and_line_svg(
-                title, labels, (_("Billed hours"), COLORS["consumed"], data["billed"]), None, responsive=responsive
+                title,
+                labels,
+                (self.env._("Billed hours"), COLORS["consumed"], data["billed"]),
+                None,
+                responsive=responsive,
             )
         charts.append(("credit", title, chart))
-        title = _("Open tickets by priority")
+        title = self.env._("Open tickets by priority")
         charts.append(
             (
                 "open",
@@ -301,8 +304,13 @@ class ItsmContract(models.Model):
             )
         )
         if data["mco"]:
-            title = _("MCO results of the last reports")
-            result_names = {"ok": _("OK"), "warning": _("Warning"), "ko": _("Failed"), "na": _("Not applicable")}
+            title = self.env._("MCO results of the last reports")
+            result_names = {
+                "ok": self.env._("OK"),
+                "warning": self.env._("Warning"),
+                "ko": self.env._("Failed"),
+                "na": self.env._("Not applicable"),
+            }
             locale = babel_locale_parse(self.env.lang or "en_US")
             charts.append(
                 (

@@ -93,29 +93,46 @@ class ItsmContractMonth(models.Model):
             """
         )
         for table, contract, dates, columns in WATCHED:
-            function = f"itsm_contract_month_{table}"
-            old_days = ", ".join(f"OLD.{column}::timestamp" for column in dates)
-            new_days = ", ".join(f"NEW.{column}::timestamp" for column in dates)
-            changed = " OR ".join(f"OLD.{column} IS DISTINCT FROM NEW.{column}" for column in columns)
+            function = SQL.identifier(f"itsm_contract_month_{table}")
+            table_sql = SQL.identifier(table)
+
+            def days(row, dates=dates):
+                return SQL(", ").join(SQL("%s.%s::timestamp", SQL(row), SQL.identifier(column)) for column in dates)
+
+            changed = SQL(" OR ").join(
+                SQL("OLD.%s IS DISTINCT FROM NEW.%s", SQL.identifier(column), SQL.identifier(column))
+                for column in columns
+            )
             cr.execute(
-                f"""
-                CREATE OR REPLACE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS $$
-                BEGIN
-                    IF TG_OP <> 'INSERT' THEN
-                        PERFORM itsm_contract_month_touch(OLD.{contract}, ARRAY[{old_days}]);
-                    END IF;
-                    IF TG_OP <> 'DELETE' THEN
-                        PERFORM itsm_contract_month_touch(NEW.{contract}, ARRAY[{new_days}]);
-                    END IF;
-                    RETURN NULL;
-                END $$;
-                DROP TRIGGER IF EXISTS {function}_change ON {table};
-                CREATE TRIGGER {function}_change AFTER UPDATE OF {", ".join(columns)} ON {table}
-                    FOR EACH ROW WHEN ({changed}) EXECUTE FUNCTION {function}();
-                DROP TRIGGER IF EXISTS {function}_row ON {table};
-                CREATE TRIGGER {function}_row AFTER INSERT OR DELETE ON {table}
-                    FOR EACH ROW EXECUTE FUNCTION {function}();
-                """
+                SQL(
+                    """
+                    CREATE OR REPLACE FUNCTION %(function)s() RETURNS trigger LANGUAGE plpgsql AS $$
+                    BEGIN
+                        IF TG_OP <> 'INSERT' THEN
+                            PERFORM itsm_contract_month_touch(OLD.%(contract)s, ARRAY[%(old_days)s]);
+                        END IF;
+                        IF TG_OP <> 'DELETE' THEN
+                            PERFORM itsm_contract_month_touch(NEW.%(contract)s, ARRAY[%(new_days)s]);
+                        END IF;
+                        RETURN NULL;
+                    END $$;
+                    DROP TRIGGER IF EXISTS %(change)s ON %(table)s;
+                    CREATE TRIGGER %(change)s AFTER UPDATE OF %(columns)s ON %(table)s
+                        FOR EACH ROW WHEN (%(changed)s) EXECUTE FUNCTION %(function)s();
+                    DROP TRIGGER IF EXISTS %(row)s ON %(table)s;
+                    CREATE TRIGGER %(row)s AFTER INSERT OR DELETE ON %(table)s
+                        FOR EACH ROW EXECUTE FUNCTION %(function)s();
+                    """,
+                    function=function,
+                    contract=SQL.identifier(contract),
+                    old_days=days("OLD"),
+                    new_days=days("NEW"),
+                    change=SQL.identifier(f"itsm_contract_month_{table}_change"),
+                    row=SQL.identifier(f"itsm_contract_month_{table}_row"),
+                    table=table_sql,
+                    columns=SQL(", ").join(SQL.identifier(column) for column in columns),
+                    changed=changed,
+                )
             )
         # a stage that becomes closed (or open) changes the resolutions of all its tickets
         cr.execute(
