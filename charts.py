@@ -36,7 +36,7 @@ def bar_chart_svg(bars, width=640, height=200, color="#1f4e6b"):
 # Drawn on a 560 x 230 canvas; ``responsive`` charts scale to their container (a phone's 390 px) and keep their
 # proportions, the PDF's keep their size (wkhtmltopdf's WebKit does not scale inline SVG by CSS).
 WIDTH, HEIGHT = 560, 230
-LEFT, RIGHT, TOP, BOTTOM = 46, 12, 30, 40
+LEFT, RIGHT, TOP, BOTTOM = 54, 12, 30, 40
 
 
 def _number(value):
@@ -94,7 +94,7 @@ def _x_labels(parts, labels, step):
         lines = str(label).split("\n")
         for row, text in enumerate(lines):
             parts.append(
-                f'<text x="{middle:.1f}" y="{HEIGHT - BOTTOM + 16 + 13 * row}" text-anchor="middle" '
+                f'<text x="{middle:.1f}" y="{HEIGHT - BOTTOM + 17 + 14 * row}" text-anchor="middle" '
                 f'fill="#555">{escape(text)}</text>'
             )
 
@@ -103,11 +103,11 @@ def _legend(parts, entries):
     x = LEFT
     for name, color, shape in entries:
         if shape == "line":
-            parts.append(f'<line x1="{x}" y1="12" x2="{x + 14}" y2="12" stroke="{color}" stroke-width="3"/>')
+            parts.append(f'<line x1="{x:g}" y1="12" x2="{x + 14:g}" y2="12" stroke="{color}" stroke-width="3"/>')
         else:
-            parts.append(f'<rect x="{x}" y="6" width="12" height="12" fill="{color}"/>')
-        parts.append(f'<text x="{x + 18}" y="16" fill="#333">{escape(name)}</text>')
-        x += 30 + 7 * len(str(name))
+            parts.append(f'<rect x="{x:g}" y="6" width="12" height="12" fill="{color}"/>')
+        parts.append(f'<text x="{x + 18:g}" y="16" fill="#333">{escape(name)}</text>')
+        x += 34 + 8.5 * len(str(name))  # room for the larger letters of a phone (see itsm_dashboard_styles)
 
 
 def stacked_bars_svg(title, labels, series, responsive=True):

@@ -49,7 +49,7 @@ class IrActionsReport(models.Model):
         report = self._get_report(report_ref) if report_ref else self
         return (
             len(report) == 1
-            and report.report_type == "qweb-pdf"
+            and report.report_type in ("qweb-pdf", "qweb-html")  # an HTML report printed (the dashboard)
             and (report.report_name or "").startswith(MODULE_PREFIX)
             and not wkhtmltopdf_draws_headers()
         )

@@ -335,6 +335,9 @@ class ItsmContract(models.Model):
             "data": data,
             "charts": charts,
             "month_labels": [label.replace("\n", " ") for label in labels],
+            "period_end": babel_format_date(
+                data["months"][-1], "MMMM y", locale=babel_locale_parse(self.env.lang or "en_US")
+            ),
             "tickets_total": sum(sum(values) for values in data["tickets"].values()),
             "open_total": sum(sum(values) for values in data["open"].values()),
             "response_share": rules.format_pct(rules.share_pct(*totals["response"])),

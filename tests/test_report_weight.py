@@ -87,6 +87,7 @@ class TestReportWeight(ReportCase, CommitteeCase, HttpCase):
             ("SLA", module + "action_report_itsm_sla_compliance", self.contract.ids, dict(NOVEMBER), "SLA compliance"),
             ("assistance", module + "action_report_itsm_assistance_form", assisted.ids, None, "User assistance form"),
             ("amendment", "sale.action_report_saleorder", amendment.ids, None, "Amendment no. 1"),
+            ("dashboard", module + "action_report_itsm_dashboard", self.contract.ids, None, "Service dashboard"),
         ]
 
     def test_addon_pdfs_weigh_what_the_quotation_weighs(self):
