@@ -37,6 +37,7 @@ def bar_chart_svg(bars, width=640, height=200, color="#1f4e6b"):
 # proportions, the PDF's keep their size (wkhtmltopdf's WebKit does not scale inline SVG by CSS).
 WIDTH, HEIGHT = 560, 230
 LEFT, RIGHT, TOP, BOTTOM = 54, 12, 30, 40
+HEADROOM = 1.12  # the value written above the highest bar stays clear of the legend
 
 
 def _number(value):
@@ -113,7 +114,7 @@ def _legend(parts, entries):
 def stacked_bars_svg(title, labels, series, responsive=True):
     """Stacked bars: ``series`` is a list of ``(name, colour, values)``, one value per label; totals above."""
     totals = [sum(values[index] for _name, _color, values in series) for index in range(len(labels))]
-    parts, y_of = _frame(title, nice_ticks(0, max(totals or [0]) or 1, integers=True), responsive=responsive)
+    parts, y_of = _frame(title, nice_ticks(0, HEADROOM * max(totals or [0]) or 1, integers=True), responsive=responsive)
     step = (WIDTH - LEFT - RIGHT) / max(len(labels), 1)
     for index, total in enumerate(totals):
         x = LEFT + index * step + step * 0.15
@@ -169,7 +170,9 @@ def rate_lines_svg(title, labels, series, responsive=True):
 def bars_and_line_svg(title, labels, bars, line, responsive=True):
     """Bars ``(name, colour, values)`` and, on the same axis, a line ``(name, colour, values)`` (or None)."""
     values = list(bars[2]) + (list(line[2]) if line else [])
-    parts, y_of = _frame(title, nice_ticks(min(values or [0]), max(values or [0]) or 1), responsive=responsive)
+    parts, y_of = _frame(
+        title, nice_ticks(min(values or [0]), HEADROOM * max(values or [0]) or 1), responsive=responsive
+    )
     step = (WIDTH - LEFT - RIGHT) / max(len(labels), 1)
     for index, value in enumerate(bars[2]):
         if value:
