@@ -4,6 +4,7 @@ from . import controllers
 from . import models
 from . import report
 from . import wizards
+from .models.itsm_contract_month import WATCHED
 
 
 def pre_init_hook(env):
@@ -20,16 +21,13 @@ def uninstall_hook(env):
     """Drop what the addon created in PostgreSQL outside the ORM: triggers on other modules' tables (they would
     call functions that refer to columns and tables gone with the addon) and their functions."""
     cr = env.cr
-    for table, trigger in (
-        ("helpdesk_ticket", "itsm_contract_month_helpdesk_ticket_change"),
-        ("helpdesk_ticket", "itsm_contract_month_helpdesk_ticket_row"),
-        ("itsm_credit_move", "itsm_contract_month_itsm_credit_move_change"),
-        ("itsm_credit_move", "itsm_contract_month_itsm_credit_move_row"),
-        ("account_analytic_line", "itsm_contract_month_account_analytic_line_change"),
-        ("account_analytic_line", "itsm_contract_month_account_analytic_line_row"),
+    watched = [table for table, _contract, _dates, _columns in WATCHED]
+    triggers = [(table, f"itsm_contract_month_{table}_{kind}") for table in watched for kind in ("change", "row")]
+    triggers += [
         ("helpdesk_ticket_stage", "itsm_contract_month_stage_change"),
         ("document_page", "itsm_document_page_search"),
-    ):
+    ]
+    for table, trigger in triggers:
         cr.execute(
             "SELECT 1 FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid WHERE c.relname = %s AND t.tgname = %s",
             [table, trigger],
@@ -42,9 +40,7 @@ def uninstall_hook(env):
         ("itsm_kb_query", SQL("text")),
         ("itsm_kb_vector", SQL("text, text, text")),
         ("itsm_kb_fold", SQL("text")),
-        ("itsm_contract_month_helpdesk_ticket", SQL("")),
-        ("itsm_contract_month_itsm_credit_move", SQL("")),
-        ("itsm_contract_month_account_analytic_line", SQL("")),
+        *((f"itsm_contract_month_{table}", SQL("")) for table in watched),
         ("itsm_contract_month_stage", SQL("")),
         ("itsm_contract_month_touch", SQL("integer, timestamp[]")),
         ("itsm_document_page_search_trigger", SQL("")),

@@ -132,19 +132,19 @@ class ItsmContract(models.Model):
             ]
         )
         self.env["helpdesk.ticket.stage"].flush_model(["closed"])
+        # the tickets due in these months: the window of the committees (_itsm_sla_due_domain), in one query
+        due = Ticket._search([*contract_domain, *Ticket._itsm_sla_due_domain(start, end)])
         self.env.cr.execute(
-            SQL(
-                """SELECT t.itsm_response_deadline, t.itsm_first_response_date, t.itsm_resolution_deadline,
-                          coalesce(s.closed, false), t.closed_date, t.itsm_pause_start
-                     FROM helpdesk_ticket t
-                     LEFT JOIN helpdesk_ticket_stage s ON s.id = t.stage_id
-                    WHERE t.itsm_contract_id = %(contract)s
-                      AND t.itsm_sla_rule_id IS NOT NULL
-                      AND ((t.itsm_response_deadline >= %(start)s AND t.itsm_response_deadline < %(end)s)
-                           OR (t.itsm_resolution_deadline >= %(start)s AND t.itsm_resolution_deadline < %(end)s))""",
-                contract=self.id,
-                start=start,
-                end=end,
+            due.select(
+                SQL.identifier("helpdesk_ticket", "itsm_response_deadline"),
+                SQL.identifier("helpdesk_ticket", "itsm_first_response_date"),
+                SQL.identifier("helpdesk_ticket", "itsm_resolution_deadline"),
+                SQL(
+                    "EXISTS (SELECT 1 FROM helpdesk_ticket_stage s WHERE s.id = %s AND s.closed)",
+                    SQL.identifier("helpdesk_ticket", "stage_id"),
+                ),
+                SQL.identifier("helpdesk_ticket", "closed_date"),
+                SQL.identifier("helpdesk_ticket", "itsm_pause_start"),
             )
         )
         sla = dashboard_rules.sla_by_month(self.env.cr.fetchall(), live_months, now)
@@ -225,9 +225,12 @@ class ItsmContract(models.Model):
         return data
 
     # ------------------------------------------------------------ charts
+    def _itsm_locale(self):
+        return babel_locale_parse(self.env.lang or "en_US")
+
     def _itsm_month_labels(self, months):
         """Short month names in the reader's language; the year under the first month and under each January."""
-        locale = babel_locale_parse(self.env.lang or "en_US")
+        locale = self._itsm_locale()
         return [
             babel_format_date(month, "MMM", locale=locale).rstrip(".")
             + (f"\n{month.year}" if index == 0 or month.month == 1 else "")
@@ -311,7 +314,7 @@ class ItsmContract(models.Model):
                 "ko": self.env._("Failed"),
                 "na": self.env._("Not applicable"),
             }
-            locale = babel_locale_parse(self.env.lang or "en_US")
+            locale = self._itsm_locale()
             charts.append(
                 (
                     "mco",
@@ -335,9 +338,7 @@ class ItsmContract(models.Model):
             "data": data,
             "charts": charts,
             "month_labels": [label.replace("\n", " ") for label in labels],
-            "period_end": babel_format_date(
-                data["months"][-1], "MMMM y", locale=babel_locale_parse(self.env.lang or "en_US")
-            ),
+            "period_end": babel_format_date(data["months"][-1], "MMMM y", locale=self._itsm_locale()),
             "tickets_total": sum(sum(values) for values in data["tickets"].values()),
             "open_total": sum(sum(values) for values in data["open"].values()),
             "response_share": rules.format_pct(rules.share_pct(*totals["response"])),

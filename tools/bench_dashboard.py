@@ -25,8 +25,6 @@ import devctl
 SHELL_CODE = r"""
 from datetime import datetime, timedelta
 import odoo
-from odoo.service import security
-from werkzeug.test import Client
 
 cr = env.cr
 project, team, employee = bench_support()
@@ -109,16 +107,7 @@ for label, days, n_tickets, n_interventions in (("5 years", 1826, 20000, 100000)
 analyze("helpdesk_ticket", "account_analytic_line", "itsm_credit_move", "itsm_contract")
 env.cr.commit()
 
-session = odoo.http.root.session_store.new()
-session.update(odoo.http.get_default_session(), db=env.cr.dbname)
-user_env = env(user=portal_user.id)
-session.uid, session.login = portal_user.id, portal_user.login
-session.session_token = security.compute_session_token(session, user_env)
-session.context = dict(user_env["res.users"].context_get())
-odoo.http.root.session_store.save(session)
-env.cr.commit()
-browser = Client(odoo.http.root)
-browser.set_cookie("localhost", "session_id", session.sid)
+browser, session = portal_browser(portal_user)  # the client's portal user, logged in
 
 def page(contract):
     q0, t0 = queries(), time.perf_counter()

@@ -26,8 +26,6 @@ import os
 import re
 from datetime import datetime, timedelta
 import odoo
-from odoo.service import security
-from werkzeug.test import Client
 
 SIZES = (100, 10000, 100000)
 BATCH = 5000
@@ -63,17 +61,7 @@ for n in SIZES:
 analyze("account_analytic_line", "itsm_credit_move", "itsm_contract", "helpdesk_ticket")
 env.cr.commit()
 
-# a logged-in session of the client's portal user, as HttpCase.authenticate makes it
-session = odoo.http.root.session_store.new()
-session.update(odoo.http.get_default_session(), db=env.cr.dbname)
-user_env = env(user=portal_user.id)
-session.uid, session.login = portal_user.id, portal_user.login
-session.session_token = security.compute_session_token(session, user_env)
-session.context = dict(user_env["res.users"].context_get())
-odoo.http.root.session_store.save(session)
-env.cr.commit()
-browser = Client(odoo.http.root)
-browser.set_cookie("localhost", "session_id", session.sid)
+browser, session = portal_browser(portal_user)  # the client's portal user, logged in
 
 def get(url):
     q0, t0 = queries(), time.perf_counter()

@@ -487,6 +487,24 @@ def bench_support():
     employee = env["hr.employee"].create({"name": "Bench technician"})
     return project, team, employee
 
+def portal_browser(user):
+    # werkzeug's test client on Odoo's WSGI application with a logged-in session of ``user``, as
+    # HttpCase.authenticate makes it (committed: the requests read with their own cursors); returns
+    # (client, session), the session to delete at the end
+    from odoo.service import security
+    from werkzeug.test import Client
+    session = odoo.http.root.session_store.new()
+    session.update(odoo.http.get_default_session(), db=env.cr.dbname)
+    user_env = env(user=user.id)
+    session.uid, session.login = user.id, user.login
+    session.session_token = security.compute_session_token(session, user_env)
+    session.context = dict(user_env["res.users"].context_get())
+    odoo.http.root.session_store.save(session)
+    env.cr.commit()
+    client = Client(odoo.http.root)
+    client.set_cookie("localhost", "session_id", session.sid)
+    return client, session
+
 def prepaid_contract(client, date_start, credit_date, hours=100000):
     # a running prepaid contract with a purchase large enough for any benchmark
     contract = env["itsm.contract"].create({"partner_id": client.id, "state": "active", "overdraft_policy": "allow",
