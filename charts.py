@@ -5,9 +5,11 @@ import math
 from markupsafe import Markup
 from markupsafe import escape
 
+from .rules import format_number
 
-def bar_chart_svg(bars, width=640, height=200, color="#1f4e6b"):
-    """Bar chart of ``bars``, a list of ``(label, value)``, values labelled above the bars."""
+
+def bar_chart_svg(bars, width=640, height=200, color="#1f4e6b", locale="en_US"):
+    """Bar chart of ``bars``, a list of ``(label, value)``, values labelled above the bars in ``locale``'s way."""
     left, bottom = 40, 30
     plot_h = height - bottom - 20
     peak = max([value for _label, value in bars] or [0.0]) or 1.0
@@ -24,7 +26,10 @@ def bar_chart_svg(bars, width=640, height=200, color="#1f4e6b"):
         middle = x + step * 0.35
         parts.append(f'<rect x="{x:.1f}" y="{y:.1f}" width="{step * 0.7:.1f}" height="{bar_h:.1f}" fill="{color}"/>')
         if value:
-            parts.append(f'<text x="{middle:.1f}" y="{y - 3:.1f}" text-anchor="middle" fill="#333">{value:g}</text>')
+            parts.append(
+                f'<text x="{middle:.1f}" y="{y - 3:.1f}" text-anchor="middle" fill="#333">'
+                f"{_number(value, locale)}</text>"
+            )
         parts.append(
             f'<text x="{middle:.1f}" y="{height - bottom + 14}" text-anchor="middle" fill="#555">{escape(label)}</text>'
         )
@@ -40,8 +45,10 @@ LEFT, RIGHT, TOP, BOTTOM = 54, 12, 30, 40
 HEADROOM = 1.12  # the value written above the highest bar stays clear of the legend
 
 
-def _number(value):
-    return f"{value:g}" if abs(value) < 1000 else f"{value:,.0f}".replace(",", "\u202f")
+def _number(value, locale="en_US"):
+    """A value written on a chart: two decimals at most, none when they are zero, grouped thousands (no decimal
+    from 1 000 up), in the reader's way (``183.12`` / ``183,12``)."""
+    return format_number(value, 2 if abs(value) < 1000 else 0, locale, trim=True)
 
 
 def nice_ticks(low, high, count=4, integers=False):
@@ -59,7 +66,7 @@ def nice_ticks(low, high, count=4, integers=False):
     return [round(index * step, 10) for index in range(first, last + 1)]
 
 
-def _frame(title, ticks, unit="", responsive=True):
+def _frame(title, ticks, unit="", responsive=True, locale="en_US"):
     """The SVG's opening, its horizontal grid lines and axis values, and the function placing a value."""
     plot_h = HEIGHT - TOP - BOTTOM
     low, high = ticks[0], ticks[-1]
@@ -84,7 +91,8 @@ def _frame(title, ticks, unit="", responsive=True):
             f'stroke="{"#888" if tick == 0 else "#ddd"}"/>'
         )
         parts.append(
-            f'<text x="{LEFT - 5}" y="{y + 4:.1f}" text-anchor="end" fill="#555">{_number(tick)}{escape(unit)}</text>'
+            f'<text x="{LEFT - 5}" y="{y + 4:.1f}" text-anchor="end" fill="#555">'
+            f"{_number(tick, locale)}{escape(unit)}</text>"
         )
     return parts, y_of
 
@@ -111,10 +119,12 @@ def _legend(parts, entries):
         x += 34 + 8.5 * len(str(name))  # room for the larger letters of a phone (see itsm_dashboard_styles)
 
 
-def stacked_bars_svg(title, labels, series, responsive=True):
+def stacked_bars_svg(title, labels, series, responsive=True, locale="en_US"):
     """Stacked bars: ``series`` is a list of ``(name, colour, values)``, one value per label; totals above."""
     totals = [sum(values[index] for _name, _color, values in series) for index in range(len(labels))]
-    parts, y_of = _frame(title, nice_ticks(0, HEADROOM * max(totals or [0]) or 1, integers=True), responsive=responsive)
+    parts, y_of = _frame(
+        title, nice_ticks(0, HEADROOM * max(totals or [0]) or 1, integers=True), responsive=responsive, locale=locale
+    )
     step = (WIDTH - LEFT - RIGHT) / max(len(labels), 1)
     for index, total in enumerate(totals):
         x = LEFT + index * step + step * 0.15
@@ -131,7 +141,7 @@ def stacked_bars_svg(title, labels, series, responsive=True):
         if total:
             parts.append(
                 f'<text x="{x + step * 0.35:.1f}" y="{y_of(total) - 4:.1f}" text-anchor="middle" '
-                f'fill="#333">{_number(total)}</text>'
+                f'fill="#333">{_number(total, locale)}</text>'
             )
     _x_labels(parts, labels, step)
     _legend(parts, [(name, color, "box") for name, color, _values in series])
@@ -139,10 +149,10 @@ def stacked_bars_svg(title, labels, series, responsive=True):
     return Markup("".join(parts))
 
 
-def rate_lines_svg(title, labels, series, responsive=True):
+def rate_lines_svg(title, labels, series, responsive=True, locale="en_US"):
     """Shares in per cent per label, one line per ``(name, colour, [(part, whole)])``; no point where the whole
     is 0 (nothing measured is not 0 % nor 100 %)."""
-    parts, y_of = _frame(title, [0, 25, 50, 75, 100], unit=" %", responsive=responsive)
+    parts, y_of = _frame(title, [0, 25, 50, 75, 100], unit=" %", responsive=responsive, locale=locale)
     step = (WIDTH - LEFT - RIGHT) / max(len(labels), 1)
     for _name, color, cells in series:
         segment = []
@@ -167,11 +177,14 @@ def rate_lines_svg(title, labels, series, responsive=True):
     return Markup("".join(parts))
 
 
-def bars_and_line_svg(title, labels, bars, line, responsive=True):
+def bars_and_line_svg(title, labels, bars, line, responsive=True, locale="en_US"):
     """Bars ``(name, colour, values)`` and, on the same axis, a line ``(name, colour, values)`` (or None)."""
     values = list(bars[2]) + (list(line[2]) if line else [])
     parts, y_of = _frame(
-        title, nice_ticks(min(values or [0]), HEADROOM * max(values or [0]) or 1), responsive=responsive
+        title,
+        nice_ticks(min(values or [0]), HEADROOM * max(values or [0]) or 1),
+        responsive=responsive,
+        locale=locale,
     )
     step = (WIDTH - LEFT - RIGHT) / max(len(labels), 1)
     for index, value in enumerate(bars[2]):
@@ -184,14 +197,16 @@ def bars_and_line_svg(title, labels, bars, line, responsive=True):
             )
             parts.append(
                 f'<text x="{x + step * 0.3:.1f}" y="{top - 4:.1f}" text-anchor="middle" fill="#333">'
-                f"{_number(value)}</text>"
+                f"{_number(value, locale)}</text>"
             )
     if line:
         points = [f"{LEFT + index * step + step / 2:.1f},{y_of(value):.1f}" for index, value in enumerate(line[2])]
         parts.append(f'<polyline points="{" ".join(points)}" fill="none" stroke="{line[1]}" stroke-width="2.5"/>')
         for point, value in zip(points, line[2], strict=True):
             x, y = point.split(",")
-            parts.append(f'<circle cx="{x}" cy="{y}" r="3" fill="{line[1]}"><title>{_number(value)}</title></circle>')
+            parts.append(
+                f'<circle cx="{x}" cy="{y}" r="3" fill="{line[1]}"><title>{_number(value, locale)}</title></circle>'
+            )
     _x_labels(parts, labels, step)
     _legend(parts, [(bars[0], bars[1], "box")] + ([(line[0], line[1], "line")] if line else []))
     parts.append("</svg>")

@@ -23,6 +23,8 @@ from datetime import datetime
 from datetime import time
 from datetime import timedelta
 
+from babel.numbers import format_decimal
+
 MODES = ("remote", "onsite")
 SPANS = ("hours", "half_day", "full_day")
 DAY_SPANS = ("half_day", "full_day")
@@ -440,9 +442,22 @@ def share_pct(part, whole):
     return round(100.0 * part / whole, 1)
 
 
-def format_pct(value, na="—"):
-    """A share for people: ``"87.5 %"``, or ``na`` when there was nothing to measure (``None``)."""
-    return na if value is None else f"{value:.1f} %"
+def format_number(value, digits=2, locale="en_US", trim=False):
+    """A figure for people in ``locale``'s way: ``183.12`` in English, ``183,12`` in French (babel), thousands
+    grouped; ``trim`` drops the decimals that are zero (``7`` rather than ``7.00``, axis values)."""
+    pattern = "#,##0" + ("." + ("#" if trim else "0") * digits if digits else "")
+    return format_decimal(value, format=pattern, locale=locale or "en_US")
+
+
+def format_decimal_hours(value, locale="en_US"):
+    """Hours for people, the one format of the forms, portal pages and PDFs: ``183.12 h`` / ``183,12 h``."""
+    return f"{format_number(value, 2, locale)}\u00a0h"
+
+
+def format_pct(value, na="—", locale="en_US"):
+    """A share for people: ``"87.5 %"`` (``"87,5 %"`` in French), or ``na`` when there was nothing to measure
+    (``None``)."""
+    return na if value is None else f"{format_number(value, 1, locale)} %"
 
 
 SLA_MET = "met"

@@ -332,4 +332,4 @@ class ItsmCommittee(models.Model):
         """Bar chart of the monthly consumption (12 months) as inline SVG: no JavaScript in the PDF."""
         self.ensure_one()
         bars = self.kpi_line_ids.filtered(lambda line: line.section == "consumption").sorted("sequence")
-        return bar_chart_svg([(bar.name, bar.hours) for bar in bars])
+        return bar_chart_svg([(bar.name, bar.hours) for bar in bars], locale=self.env.lang or "en_US")

@@ -10,6 +10,7 @@ and sums over the 12 months shown (composite indexes in ``helpdesk_ticket.init()
 shown. The series are built by the plain functions of ``dashboard_rules``.
 """
 
+from collections import Counter
 from datetime import datetime
 from datetime import time
 
@@ -237,12 +238,28 @@ class ItsmContract(models.Model):
             for index, month in enumerate(months)
         ]
 
+    def _itsm_mco_labels(self, reports):
+        """The MCO chart's labels: the report's day in the reader's way, with the year under the first one; two
+        reports of the same day are told apart by their numbers."""
+        locale = self._itsm_locale()
+        days = Counter(report["date"] for report in reports)
+        labels = []
+        for index, report in enumerate(reports):
+            label = babel_format_date(report["date"], "dd/MM", locale=locale)
+            if days[report["date"]] > 1:
+                label += "\n" + (report["name"] or "").rsplit("/", 1)[-1]
+            elif index == 0 or report["date"].year != reports[index - 1]["date"].year:
+                label += f"\n{report['date'].year}"
+            labels.append(label)
+        return labels
+
     def _itsm_dashboard(self, today=None, now=None, responsive=True):
         """The dashboard's figures (``_itsm_dashboard_data``) and its charts as inline SVG, in the reader's
         language: ``{"data": ..., "charts": [(key, title, svg)], "month_labels": [...]}``."""
         self.ensure_one()
         data = self._itsm_dashboard_data(today=today, now=now)
         labels = self._itsm_month_labels(data["months"])
+        locale = self.env.lang or "en_US"
         kind_names = {"incident": self.env._("Incidents"), "request": self.env._("Requests")}
         charts = []
         title = self.env._("Tickets per month")
@@ -255,6 +272,7 @@ class ItsmContract(models.Model):
                     labels,
                     [(kind_names[kind], COLORS[kind], values) for kind, values in data["tickets"].items()],
                     responsive=responsive,
+                    locale=locale,
                 ),
             )
         )
@@ -271,6 +289,7 @@ class ItsmContract(models.Model):
                         (self.env._("Resolution"), COLORS["resolution"], data["sla"]["resolution"]),
                     ],
                     responsive=responsive,
+                    locale=locale,
                 ),
             )
         )
@@ -282,6 +301,7 @@ class ItsmContract(models.Model):
                 (self.env._("Consumed"), COLORS["consumed"], data["consumed"]),
                 (self.env._("Balance at the end of the month"), COLORS["balance"], data["balance"]),
                 responsive=responsive,
+                locale=locale,
             )
         else:
             title = self.env._("Hours billed per month")
@@ -291,6 +311,7 @@ class ItsmContract(models.Model):
                 (self.env._("Billed hours"), COLORS["consumed"], data["billed"]),
                 None,
                 responsive=responsive,
+                locale=locale,
             )
         charts.append(("credit", title, chart))
         title = self.env._("Open tickets by priority")
@@ -303,6 +324,7 @@ class ItsmContract(models.Model):
                     [dashboard_rules.PRIORITY_NAMES[key] for key in dashboard_rules.PRIORITY_ORDER],
                     [(kind_names[kind], COLORS[kind], values) for kind, values in data["open"].items()],
                     responsive=responsive,
+                    locale=locale,
                 ),
             )
         )
@@ -314,19 +336,19 @@ class ItsmContract(models.Model):
                 "ko": self.env._("Failed"),
                 "na": self.env._("Not applicable"),
             }
-            locale = self._itsm_locale()
             charts.append(
                 (
                     "mco",
                     title,
                     stacked_bars_svg(
                         title,
-                        [babel_format_date(report["date"], "dd/MM\nyyyy", locale=locale) for report in data["mco"]],
+                        self._itsm_mco_labels(data["mco"]),
                         [
                             (result_names[result], COLORS[result], [report[result] for report in data["mco"]])
                             for result in dashboard_rules.MCO_RESULTS
                         ],
                         responsive=responsive,
+                        locale=locale,
                     ),
                 )
             )
@@ -341,8 +363,9 @@ class ItsmContract(models.Model):
             "period_end": babel_format_date(data["months"][-1], "MMMM y", locale=self._itsm_locale()),
             "tickets_total": sum(sum(values) for values in data["tickets"].values()),
             "open_total": sum(sum(values) for values in data["open"].values()),
-            "response_share": rules.format_pct(rules.share_pct(*totals["response"])),
-            "resolution_share": rules.format_pct(rules.share_pct(*totals["resolution"])),
+            "response_share": rules.format_pct(rules.share_pct(*totals["response"]), locale=locale),
+            "resolution_share": rules.format_pct(rules.share_pct(*totals["resolution"]), locale=locale),
+            "balance": rules.format_decimal_hours(self.balance_hours, locale) if data["prepaid"] else "",
         }
 
     def _itsm_dashboard_lang(self, report_type):

@@ -302,7 +302,9 @@ class ItsmStatement(models.Model):
 
     def _itsm_chart_svg(self):
         self.ensure_one()
-        return bar_chart_svg([(label, hours) for label, hours in (self.chart_data or [])])
+        return bar_chart_svg(
+            [(label, hours) for label, hours in (self.chart_data or [])], locale=self.env.lang or "en_US"
+        )
 
     # ------------------------------------------------------------ scheduler
     @api.model
