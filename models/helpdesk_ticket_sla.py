@@ -3,6 +3,7 @@
 from odoo import api
 from odoo import fields
 from odoo import models
+from odoo.tools.misc import format_datetime
 
 from .. import rules
 from .helpdesk_ticket import SLA_SCAN_BATCH
@@ -61,14 +62,27 @@ class HelpdeskTicket(models.Model):
         if notify:
             self._itsm_notify_sla(breached_response, breached_resolution, at_risk)
 
+    def _itsm_staff_tz(self):
+        """The time zone the ticket's deadlines are told in: its contract's working calendar's, else the
+        company's."""
+        self.ensure_one()
+        calendar = self.itsm_contract_id.calendar_id or self.company_id.resource_calendar_id
+        return calendar.tz or "UTC"
+
     def _itsm_notify_sla(self, breached_response, breached_resolution, at_risk):
         bodies = {}
         for ticket in breached_response:
-            bodies[ticket.id] = self.env._(
-                "SLA breached: no response by %(deadline)s.", deadline=ticket.itsm_response_deadline
+            env = ticket.company_id._itsm_staff_env()
+            bodies[ticket.id] = env._(
+                "SLA breached: no response by %(deadline)s.",
+                deadline=format_datetime(env, ticket.itsm_response_deadline, tz=ticket._itsm_staff_tz()),
             )
         for ticket in breached_resolution:
-            text = self.env._("SLA breached: not resolved by %(deadline)s.", deadline=ticket.itsm_resolution_deadline)
+            env = ticket.company_id._itsm_staff_env()
+            text = env._(
+                "SLA breached: not resolved by %(deadline)s.",
+                deadline=format_datetime(env, ticket.itsm_resolution_deadline, tz=ticket._itsm_staff_tz()),
+            )
             bodies[ticket.id] = f"{bodies[ticket.id]} {text}" if ticket.id in bodies else text
         if bodies:
             self.browse(list(bodies)).sudo()._message_log_batch(bodies=bodies)

@@ -9,6 +9,7 @@ from odoo import fields
 from odoo import models
 from odoo.exceptions import UserError
 from odoo.exceptions import ValidationError
+from odoo.tools.misc import format_amount
 
 from .. import rules
 from ..access import checked
@@ -435,10 +436,11 @@ class ItsmCommittee(models.Model):
                 }
             )
             committee.invoice_line_id = (invoice.invoice_line_ids - lines_before)[:1]
+            env = committee.company_id._itsm_staff_env()
             committee.message_post(
-                body=self.env._(
+                body=env._(
                     "Fee of %(amount)s added to draft invoice %(invoice)s.",
-                    amount=committee.fee_amount,
+                    amount=format_amount(env, committee.fee_amount, invoice.currency_id),
                     invoice=invoice.display_name,
                 )
             )
@@ -523,9 +525,11 @@ class ItsmCommittee(models.Model):
         Event = self.env["calendar.event"].sudo()
         for committee in self.filtered(lambda c: not c.calendar_event_id):
             partners = committee.attendee_ids | committee.user_id.partner_id
+            # the meeting is the client's: named in the client's language
+            env = self.env(context=dict(self.env.context, lang=committee.partner_id.lang or self.env.lang))
             committee.calendar_event_id = Event.with_context(no_mail_to_attendees=True).create(
                 {
-                    "name": self.env._(
+                    "name": env._(
                         "Steering committee %(contract)s - %(client)s",
                         contract=committee.contract_id.name,
                         client=committee.partner_id.name,

@@ -19,8 +19,6 @@ from ..access import checked
 from ..charts import bar_chart_svg
 from .itsm_sla_rule import TICKET_KINDS
 
-PRIORITY_LABELS = {"3": "P1", "2": "P2", "1": "P3", "0": "P4"}
-
 
 class ItsmCommittee(models.Model):
     _inherit = "itsm.committee"
@@ -143,7 +141,6 @@ class ItsmCommittee(models.Model):
                     "sequence": len(lines),
                     "ticket_kind": kind,
                     "priority": priority,
-                    "name": f"{dict(TICKET_KINDS)[kind]} {PRIORITY_LABELS.get(priority, priority)}",
                     "count": opened_count[(kind, priority)],
                     "count_closed": closed_count[(kind, priority)],
                     "count_sla": len(cell["tickets"]),
@@ -163,7 +160,7 @@ class ItsmCommittee(models.Model):
                 {
                     "section": "category",
                     "sequence": 100 + rank,
-                    "name": category.name,
+                    "frozen_name": category.name,
                     "category_id": category.id,
                     "count": count,
                 }
@@ -177,7 +174,7 @@ class ItsmCommittee(models.Model):
                 {
                     "section": "domain",
                     "sequence": 150 + rank,
-                    "name": domain.name if domain else self.env._("No domain"),
+                    "frozen_name": domain.name if domain else False,
                     "domain_id": domain.id,
                     "count": count,
                 }
@@ -202,17 +199,16 @@ class ItsmCommittee(models.Model):
                 order="id",
             )
         )
-        states = dict(problems._fields["state"]._description_selection(self.env))
         for problem in problems:
             lines.append(
                 {
                     "section": "recurring",
                     "sequence": 200 + len(lines),
-                    "name": f"{problem.name} - {problem.title or problem.category_id.name or ''}".strip(" -"),
+                    "frozen_name": problem._itsm_kpi_label(),
                     "category_id": problem.category_id.id,
                     "count": len(problem.ticket_ids),
                     "problem_id": problem.id,
-                    "problem_state": states.get(problem.state),
+                    "problem_state": problem.state,
                     "detail": problem.root_cause or "",
                 }
             )
@@ -237,7 +233,6 @@ class ItsmCommittee(models.Model):
                 {
                     "section": "consumption",
                     "sequence": 300 + index,
-                    "name": month.strftime("%m/%Y"),
                     "month": month,
                     "hours": float_round(by_month.get(month, 0.0), 2),
                 }
@@ -304,27 +299,29 @@ class ItsmCommittee(models.Model):
         }
 
     def _itsm_default_agenda(self):
+        """The agenda in the client's language: it goes into the client's minutes."""
         self.ensure_one()
         lang = self.partner_id.lang or self.env.lang
+        env = self.env(context=dict(self.env.context, lang=lang))
         items = [
-            self.env._(
+            env._(
                 "Activity of the period %(start)s - %(end)s",
-                start=format_date(self.env, self.period_start, lang_code=lang),
-                end=format_date(self.env, self.period_end, lang_code=lang),
+                start=format_date(env, self.period_start, lang_code=lang),
+                end=format_date(env, self.period_end, lang_code=lang),
             ),
-            self.env._("Service levels: response and resolution targets"),
-            self.env._("Time credit: consumption, balance and validity"),
+            env._("Service levels: response and resolution targets"),
+            env._("Time credit: consumption, balance and validity"),
         ]
         if self.carried_action_ids:
             items.append(
-                self.env._(
+                env._(
                     "Open actions of earlier committees: %(actions)s",
                     actions=", ".join(self.carried_action_ids.mapped("name")),
                 )
             )
         if self.committee_type == "annual":
-            items.append(self.env._("Orientations for the coming year and evolution requests to approve"))
-        items.append(self.env._("Any other business"))
+            items.append(env._("Orientations for the coming year and evolution requests to approve"))
+        items.append(env._("Any other business"))
         return Markup("<ol>%s</ol>") % Markup("").join(Markup("<li>%s</li>") % escape(item) for item in items)
 
     # ------------------------------------------------------------ chart

@@ -7,6 +7,8 @@ from odoo import fields
 from odoo import models
 from odoo.exceptions import UserError
 from odoo.tools import float_compare
+from odoo.tools.misc import format_date
+from odoo.tools.misc import formatLang
 
 from ..access import checked
 from ..rules import local_to_utc
@@ -116,13 +118,14 @@ class ItsmContract(models.Model):
         to_grace = self.search([("state", "=", "active"), ("date_end", "<", today)])
         for contract in to_grace:
             contract.state = "grace"
+            env = contract.company_id._itsm_staff_env()
             contract.message_post(
-                body=self.env._(
-                    "The validity ended on %(date)s: the remaining %(balance).2f h may only be spent on "
+                body=env._(
+                    "The validity ended on %(date)s: the remaining %(balance)s h may only be spent on "
                     "project work until %(grace)s.",
-                    date=contract.date_end,
-                    balance=contract.balance_hours,
-                    grace=contract.grace_end,
+                    date=format_date(env, contract.date_end),
+                    balance=formatLang(env, contract.balance_hours, digits=2),
+                    grace=format_date(env, contract.grace_end),
                 )
             )
         to_expire = self.search([("state", "=", "grace"), ("grace_end", "<", today)])
@@ -149,11 +152,12 @@ class ItsmContract(models.Model):
                     ]
                 )
             contract.state = "expired"
+            env = contract.company_id._itsm_staff_env()
             contract.message_post(
-                body=self.env._(
-                    "The grace period ended on %(date)s: %(hours).2f h expired.",
-                    date=contract.grace_end,
-                    hours=max(remaining, 0.0),
+                body=env._(
+                    "The grace period ended on %(date)s: %(hours)s h expired.",
+                    date=format_date(env, contract.grace_end),
+                    hours=formatLang(env, max(remaining, 0.0), digits=2),
                 )
             )
 

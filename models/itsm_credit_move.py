@@ -37,7 +37,17 @@ class ItsmCreditMove(models.Model):
         index=True,
     )
     hours = fields.Float(required=True, digits=(16, 2), help="Signed hours: positive adds credit, negative draws it.")
-    name = fields.Char(string="Description", required=True)
+    name = fields.Char(
+        string="Description as posted",
+        required=True,
+        help="The description written when the move was posted, in the poster's language: the audit record.",
+    )
+    label = fields.Char(
+        string="Description",
+        compute="_compute_label",
+        help="The move described in the reader's language, from what it is linked to (order and package, "
+        "intervention, reversed move); the description as posted for adjustments.",
+    )
     reason = fields.Text(help="Why the credit was adjusted by hand (required for adjustments).")
     sale_order_line_id = fields.Many2one(
         "sale.order.line", string="Sales order line", index="btree_not_null", ondelete="restrict", copy=False
@@ -106,6 +116,47 @@ class ItsmCreditMove(models.Model):
                         contract=move.contract_id.name,
                     )
                 )
+
+    @api.depends_context("lang")
+    @api.depends("move_type", "name", "sale_order_line_id", "timesheet_id", "reversed_move_id", "reason")
+    def _compute_label(self):
+        # the order, its package and the intervention are read whoever reads the ledger (a portal client reads
+        # its own ledger, not the provider's orders)
+        for move, record in zip(self, self.sudo(), strict=True):
+            move.label = record._itsm_label()
+
+    def _itsm_label(self):
+        """The move in the reader's language (``self.env.lang``), rebuilt from stored keys: what is stored is the
+        move's type and links, not a sentence (``name`` keeps the sentence as posted, for the audit)."""
+        self.ensure_one()
+        _ = self.env._
+        line = self.sale_order_line_id
+        if self.reversed_move_id:
+            original = self.reversed_move_id
+            if original.sale_order_line_id:
+                return _("Cancellation of %(order)s", order=original.sale_order_line_id.order_id.name)
+            if original.move_type == "consumption":
+                if original.timesheet_id:
+                    return _("Intervention no longer counted: %(line)s", line=original.timesheet_id._itsm_move_label())
+                return _("Intervention deleted: %(line)s", line=original.name)
+            return _("Reversal of %(move)s", move=original._itsm_label())
+        if line and self.move_type in ("purchase", "recharge"):
+            product = line.product_id.with_context(lang=self.env.lang).display_name
+            number = line.order_id.itsm_confirmed_amendment_number
+            if self.move_type == "recharge":
+                if not number:  # the order was cancelled since: its number is gone, the sentence posted stays
+                    return self.name
+                what = _("Amendment no. %(number)s - %(order)s", number=number, order=line.order_id.name)
+            else:
+                what = _("Purchase - %(order)s", order=line.order_id.name)
+            return f"{what}: {product}"
+        if self.move_type == "consumption" and self.timesheet_id:
+            return self.timesheet_id._itsm_move_label()
+        if self.move_type == "expiry":
+            return _("Credit expired at the end of the grace period")
+        if self.move_type == "adjustment" and (self.reason or "").strip():
+            return _("Adjustment: %(reason)s", reason=self.reason.strip().splitlines()[0])
+        return self.name
 
     def _itsm_type_label(self):
         self.ensure_one()

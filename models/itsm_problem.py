@@ -148,6 +148,11 @@ class ItsmProblem(models.Model):
         companies = self.env["res.company"].sudo().search([])  # pylint: disable=no-search-all
         self.sudo()._itsm_detect(companies)
 
+    def _itsm_kpi_label(self):
+        """The problem as a committee's row names it: its number and title (or category)."""
+        self.ensure_one()
+        return f"{self.name} - {self.title or self.category_id.name or ''}".strip(" -")
+
     def _itsm_detect_keys(self):
         """Columns that make two incidents 'the same' besides client and category, when those fields exist."""
         ticket_fields = self.env["helpdesk.ticket"]._fields

@@ -7,6 +7,17 @@ from odoo.exceptions import ValidationError
 class ResCompany(models.Model):
     _inherit = "res.company"
 
+    def _itsm_staff_env(self):
+        """The environment of the notes the addon writes by itself in the chatter (confirmations, scheduled
+        actions, breaches): they are read by the provider's staff, so they are written in the company's
+        language, with its date and number formats, whoever or whatever triggered them (an installation, a
+        cron run as OdooBot, a client confirming on the portal)."""
+        self.ensure_one()
+        lang = self.partner_id.lang
+        if not lang or lang == self.env.lang:
+            return self.env
+        return self.env(context=dict(self.env.context, lang=lang))
+
     itsm_retention_years = fields.Integer(
         string="Retention of personal data (years)",
         default=5,

@@ -4,6 +4,8 @@ from odoo import models
 from odoo.exceptions import UserError
 from odoo.exceptions import ValidationError
 from odoo.tools import float_compare
+from odoo.tools.misc import format_date
+from odoo.tools.misc import formatLang
 
 from ..access import checked
 from ..rules import add_months
@@ -191,15 +193,14 @@ class SaleOrder(models.Model):
             order.itsm_confirmed_amendment_number = number if is_recharge else 0
             if contract.state in ("draft", "grace", "expired"):
                 contract.state = "active"
+            env = contract.company_id._itsm_staff_env()
             contract.message_post(
-                body=self.env._(
-                    "%(what)s of %(hours).2f h confirmed by %(order)s: the credit is valid until %(end)s.",
-                    what=self.env._("Amendment no. %(number)s", number=number)
-                    if is_recharge
-                    else self.env._("Purchase"),
-                    hours=sum(line._itsm_credit_hours() for line in lines),
+                body=env._(
+                    "%(what)s of %(hours)s h confirmed by %(order)s: the credit is valid until %(end)s.",
+                    what=env._("Amendment no. %(number)s", number=number) if is_recharge else env._("Purchase"),
+                    hours=formatLang(env, sum(line._itsm_credit_hours() for line in lines), digits=2),
                     order=order._get_html_link(),
-                    end=contract.date_end,
+                    end=format_date(env, contract.date_end),
                 )
             )
 

@@ -120,7 +120,7 @@ class TestCommittee(CommitteeCase):
         recurring = lines.filtered(lambda line: line.section == "recurring")
         self.assertEqual(len(recurring), 1)
         self.assertEqual((recurring.category_id, recurring.count), (self.printers, 3))
-        self.assertEqual((recurring.problem_id, recurring.problem_state), (problem, "New"))
+        self.assertEqual((recurring.problem_id, recurring.problem_state), (problem, "new"))
         self.assertEqual(recurring.detail, "Faulty firmware")
         self.assertEqual(recurring.name, f"{problem.name} - Printer offline")
         p1_row = lines.filtered(lambda line: line.section == "tickets" and line.name == "Incident P1")
