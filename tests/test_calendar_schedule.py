@@ -11,6 +11,7 @@ from datetime import datetime
 from datetime import timedelta
 
 import pytz
+from hypothesis import HealthCheck
 from hypothesis import given
 from hypothesis import settings
 from hypothesis import strategies as st
@@ -73,7 +74,7 @@ class TestCalendarSchedule(ItsmCase):
         self.assertFalse([i for i in ours if i[0].date() == datetime(2026, 11, 11).date()])
         self.assertEqual(len(ours), 4, "Tuesday 10 and Thursday 12: morning and afternoon")
 
-    @settings(max_examples=60, deadline=None)
+    @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
     @given(
         window=st.sampled_from(WINDOWS),
         offset=st.integers(min_value=0, max_value=25 * 24 * 60),  # minutes into the window

@@ -47,9 +47,7 @@ class TestFrench(CommitteeCase):
         move = contract.credit_move_ids.filtered(lambda m: m.move_type == "purchase")
         order = move.sale_order_line_id.order_id
         product_fr = self.annual.with_context(lang="fr_FR").display_name
-        self.assertEqual(
-            move.with_context(lang="en_US").label, f"Purchase - {order.name}: {self.annual.display_name}"
-        )
+        self.assertEqual(move.with_context(lang="en_US").label, f"Purchase - {order.name}: {self.annual.display_name}")
         self.assertEqual(move.with_context(lang="fr_FR").label, f"Achat - {order.name}: {product_fr}")
         # the sentence as posted stays the audit record
         self.assertTrue(move.name.startswith("Purchase - "))
