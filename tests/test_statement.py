@@ -182,7 +182,7 @@ class TestStatementPdf(StatementCase, HttpCase):
         self.assertTrue(pdf.startswith(b"%PDF"))
         if shutil.which("pdftotext"):
             text = subprocess.run(["pdftotext", "-", "-"], input=pdf, capture_output=True, check=True).stdout.decode()
-            self.assertIn("13.25", text)  # the chart's bar for November
+            self.assertIn("13,25", text)  # the chart's bar for November, in French (was "13.25")
         statement.with_context(force_report_rendering=True).action_send()
         mail = statement.message_ids.filtered(lambda m: m.attachment_ids)[:1]
         self.assertTrue(base64.b64decode(mail.attachment_ids.datas).startswith(b"%PDF"))
