@@ -79,7 +79,9 @@ class HostilePost:
             all_headers["Authorization"] = f"Bearer {token}"
         all_headers.update(headers or {})
         data = raw if raw is not None else json.dumps(payload)
-        return self.url_open(path or f"/itsm/alerts/{self.source.uuid}", data=data, headers=all_headers, timeout=60)
+        # a POST even with an empty body (url_open sends a GET then)
+        url = self.base_url() + (path or f"/itsm/alerts/{self.source.uuid}")
+        return self.opener.post(url, data=data, headers=all_headers, timeout=60)
 
     def tickets(self):
         return self.env["helpdesk.ticket"].search([("itsm_contract_id", "=", self.contract.id)])
@@ -215,6 +217,7 @@ class TestMonitoringHostileCommitted(CommittedMonitoringCase):
 
     def _drop_poison(self):
         with self.db.cursor() as cr:
+            cr.execute("SET LOCAL lock_timeout = '20s'")  # fails rather than waits if the table is in use
             cr.execute("DROP TRIGGER IF EXISTS itsm_test_poison ON itsm_monitoring_alert")
             cr.execute("DROP FUNCTION IF EXISTS itsm_test_poison()")
 
