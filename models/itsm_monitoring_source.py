@@ -20,6 +20,7 @@ from odoo import fields
 from odoo import models
 from odoo.exceptions import UserError
 from odoo.exceptions import ValidationError
+from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 from odoo.tools import SQL
 
 from ..access import checked
@@ -44,6 +45,7 @@ from ..monitoring_rules import parse_time
 from ..monitoring_rules import token_hash
 
 _logger = logging.getLogger(__name__)
+APPLY_ATTEMPTS = 3  # transactions tried for one alert on a concurrency error
 
 
 class ItsmMonitoringSource(models.Model):
@@ -306,7 +308,8 @@ class ItsmMonitoringSource(models.Model):
         Each alert is checked first (``alert_problem``); a usable one is applied in a savepoint of the current
         transaction, or, given ``new_cursor`` (a function returning a new database cursor), in its own READ
         COMMITTED transaction committed before the next alert. An alert that fails there is rolled back alone and
-        rejected."""
+        rejected. A concurrency error (serialization failure, deadlock, lock not available) is not the alert's
+        fault: it is retried in a new transaction, or, in a savepoint, raised for Odoo to replay the request."""
         self.ensure_one()
         counts = {"created": 0, "updated": 0, "resolved": 0, "ignored": 0, "rejected": 0, "errors": []}
         for index, item in enumerate(payload["alerts"]):
@@ -315,6 +318,8 @@ class ItsmMonitoringSource(models.Model):
                 alert = self._itsm_normalise(item, payload)
                 try:
                     outcome = self._itsm_apply(alert, new_cursor)
+                except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
+                    raise
                 except (UserError, ValidationError) as exc:
                     _logger.info("Monitoring source %s: alert %s refused: %s", self.id, index, exc)
                     problem = "not_processed"
@@ -335,15 +340,21 @@ class ItsmMonitoringSource(models.Model):
         if new_cursor is None:
             with self.env.cr.savepoint():
                 return self._itsm_handle(alert)[0]
-        with new_cursor() as cr:
-            cr.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
-            # the request's registry, not Registry(dbname): the same one, without its lock
-            cr.transaction = api.Transaction(self.env.registry)
-            env = api.Environment(cr, self.env.uid, dict(self.env.context), su=self.env.su)
-            outcome = self.with_env(env)._itsm_handle(alert)[0]
-            env.flush_all()
-        # committed at the end of the block, or rolled back on any error, its own included
-        return outcome
+        for attempt in range(APPLY_ATTEMPTS):
+            try:
+                with new_cursor() as cr:
+                    cr.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
+                    # the request's registry, not Registry(dbname): the same one, without its lock
+                    cr.transaction = api.Transaction(self.env.registry)
+                    env = api.Environment(cr, self.env.uid, dict(self.env.context), su=self.env.su)
+                    outcome = self.with_env(env)._itsm_handle(alert)[0]
+                    env.flush_all()
+                # committed at the end of the block, or rolled back on any error, its own included
+                return outcome
+            except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
+                if attempt + 1 == APPLY_ATTEMPTS:
+                    raise  # Odoo replays the request; Alertmanager retries after a 5xx
+        return None
 
     def _itsm_normalise(self, item, payload):
         """The fields the addon uses from one alert of the payload, which ``alert_problem`` accepted."""
