@@ -84,7 +84,8 @@ class HostilePost:
         return self.opener.post(url, data=data, headers=all_headers, timeout=60)
 
     def tickets(self):
-        return self.env["helpdesk.ticket"].search([("itsm_contract_id", "=", self.contract.id)])
+        """The tickets the source's alerts opened (the contract has a ticket of its own)."""
+        return self.env["itsm.monitoring.alert"].search([("source_id", "=", self.source.id)]).ticket_id
 
 
 @tagged("post_install", "-at_install")
