@@ -50,7 +50,7 @@ SHOTS ?= claire.moreau:portal@/my/contracts admin:admin@/odoo/action-itsm_servic
 load:  ## load and fault test against a real server (--workers 4, 8 clients x 200 interventions, SIGKILL)
 	$(PYTHON) tools/load_test.py $(LOAD_ARGS)
 
-alerts-load:  ## monitoring webhook under load: 2 sources x 2 replicas, 200 alerts x 5 notifications, SIGKILL
+alerts-load:  ## monitoring webhook under load: 2 sources x 2 replicas, 200 alerts x 5 notifications, SIGKILL, hostile payloads
 	$(PYTHON) tools/alerts_load.py $(ALERTS_LOAD_ARGS)
 
 pot:  ## regenerate i18n/itsm_service_contract.pot and merge it into i18n/fr.po

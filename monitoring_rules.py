@@ -31,17 +31,31 @@ MAX_SUBJECT = 250
 MAX_DESCRIPTION_LABELS = 20000  # characters of labels/annotations copied into the ticket (the alert keeps all)
 NOTE_INTERVAL = timedelta(hours=1)
 REQUEST_DATE_PAST = timedelta(days=7)  # an older startsAt is kept on the alert, the ticket counts from receipt
+# Webhook limits (docs/security.rst, "Monitoring webhook limits"). Alerts per payload: the system parameter
+# MAX_ALERTS_PARAM, this by default; the Alertmanager snippet sets ``max_alerts`` to it.
+MAX_ALERTS = 100
+MAX_ALERTS_PARAM = "itsm_service_contract.monitoring_max_alerts"
+MAX_BODY = 1024 * 1024  # bytes of one payload
+MAX_DEPTH = 16  # nesting of the payload's JSON (Alertmanager's is 4 deep, Grafana's 5)
+_TIME = re.compile(r"^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:?\d{2})?$")
+_OLDEST = datetime(1970, 1, 1)
+_LATEST = datetime(9999, 12, 30)
 
 
 def token_hash(token):
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def _is_zero_time(value):
+    return value is None or value == "" or (isinstance(value, str) and value.startswith("0001-01-01"))
+
+
 def parse_time(value):
-    """Alertmanager's RFC 3339 times (Go: up to 9 decimals, ``Z`` or an offset) as naive UTC, or None."""
-    if not isinstance(value, str) or not value or value.startswith("0001-01-01"):
+    """Alertmanager's RFC 3339 times (Go: up to 9 decimals, ``Z`` or an offset) as naive UTC, or None (no time,
+    Go's zero time, or a value ``time_problem`` refuses)."""
+    if _is_zero_time(value) or not isinstance(value, str):
         return None
-    match = re.match(r"^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}:\d{2})(?:\.(\d+))?(Z|[+-]\d{2}:?\d{2})?$", value.strip())
+    match = _TIME.match(value.strip())
     if not match:
         return None
     day, clock, _fraction, zone = match.groups()
@@ -51,10 +65,87 @@ def parse_time(value):
         return None
     # the fraction of a second (Go writes up to 9 decimals) is dropped: Odoo stores whole seconds
     if zone and zone != "Z":
-        sign = 1 if zone[0] == "+" else -1
         digits = zone[1:].replace(":", "")
-        moment -= sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
+        hours, minutes = int(digits[:2]), int(digits[2:])
+        if hours > 23 or minutes > 59:
+            return None
+        sign = 1 if zone[0] == "+" else -1
+        try:
+            moment -= sign * timedelta(hours=hours, minutes=minutes)
+        except OverflowError:
+            return None
+    if not _OLDEST <= moment <= _LATEST:
+        return None
     return moment
+
+
+def time_problem(value):
+    """Why ``value`` is not a time an alert may carry (``startsAt``, ``endsAt``), or None: absent and Go's zero time
+    are fine, else an RFC 3339 time with a real offset, from 1970 to 9999."""
+    if _is_zero_time(value):
+        return None
+    if not isinstance(value, str) or parse_time(value) is None:
+        return "bad_time"
+    return None
+
+
+def text_problem(value):
+    """Why the JSON value ``value`` (walked without recursion) cannot be stored, or None: a NUL character
+    (PostgreSQL refuses it in text and JSON) or a lone surrogate such as JSON's ``"\\ud800"`` (not UTF-8)."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, str):
+            if "\x00" in item:
+                return "nul_character"
+            try:
+                item.encode()
+            except UnicodeEncodeError:
+                return "invalid_unicode"
+    return None
+
+
+def json_depth(value, limit=MAX_DEPTH):
+    """The nesting depth of a parsed JSON value, walked without recursion; stops counting past ``limit``."""
+    deepest = 0
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if not isinstance(item, dict | list):
+            continue
+        deepest = max(deepest, depth)
+        if deepest > limit:
+            return deepest
+        stack.extend((child, depth + 1) for child in (item.values() if isinstance(item, dict) else item))
+    return deepest
+
+
+def alert_problem(item, payload_status=None):
+    """Why one alert of a webhook payload is refused, as a key of ``ALERT_PROBLEMS``, or None when it is usable.
+
+    Alertmanager's format: an object with ``status`` (firing/resolved, else the payload's), ``labels`` (a non-empty
+    object of strings), ``annotations`` (an object of strings, optional), ``startsAt`` / ``endsAt`` (RFC 3339);
+    Grafana adds ``values`` and URLs. No string anywhere in the alert may hold a NUL or a lone surrogate."""
+    if not isinstance(item, dict):
+        return "not_an_object"
+    if (item.get("status") or payload_status) not in ("firing", "resolved"):
+        return "bad_status"
+    labels = item.get("labels")
+    if not isinstance(labels, dict) or not labels:
+        return "no_labels"
+    if not all(isinstance(key, str) and isinstance(val, str) for key, val in labels.items()):
+        return "label_not_text"
+    annotations = item.get("annotations")
+    if annotations is not None and not isinstance(annotations, dict):
+        return "bad_annotations"
+    if annotations and not all(isinstance(val, str) for val in annotations.values()):
+        return "bad_annotations"
+    return text_problem(item) or time_problem(item.get("startsAt")) or time_problem(item.get("endsAt"))
 
 
 def labels_fingerprint(labels):

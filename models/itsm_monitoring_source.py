@@ -8,6 +8,7 @@ transaction whose ``INSERT ... ON CONFLICT DO NOTHING`` inserted the row creates
 """
 
 import json
+import logging
 import re
 import secrets
 import uuid
@@ -19,6 +20,7 @@ from odoo import fields
 from odoo import models
 from odoo.exceptions import UserError
 from odoo.exceptions import ValidationError
+from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 from odoo.tools import SQL
 
 from ..access import checked
@@ -27,6 +29,8 @@ from ..monitoring_rules import DEFAULT_SEVERITIES
 from ..monitoring_rules import DEFAULT_SUBJECT_PATTERNS
 from ..monitoring_rules import FIRING_WORDS
 from ..monitoring_rules import HOST_LABELS
+from ..monitoring_rules import MAX_ALERTS
+from ..monitoring_rules import MAX_ALERTS_PARAM
 from ..monitoring_rules import MAX_DESCRIPTION_LABELS
 from ..monitoring_rules import MAX_FINGERPRINT
 from ..monitoring_rules import MAX_SUBJECT
@@ -34,10 +38,14 @@ from ..monitoring_rules import NOTE_INTERVAL
 from ..monitoring_rules import PRIORITIES
 from ..monitoring_rules import REQUEST_DATE_PAST
 from ..monitoring_rules import RESOLVED_WORDS
+from ..monitoring_rules import alert_problem
 from ..monitoring_rules import labels_fingerprint
 from ..monitoring_rules import mail_fingerprint
 from ..monitoring_rules import parse_time
 from ..monitoring_rules import token_hash
+
+_logger = logging.getLogger(__name__)
+APPLY_ATTEMPTS = 3  # transactions tried for one alert on a concurrency error
 
 
 class ItsmMonitoringSource(models.Model):
@@ -127,6 +135,7 @@ class ItsmMonitoringSource(models.Model):
     @api.depends("uuid", "kind")
     def _compute_webhook(self):
         base = self.env["ir.config_parameter"].sudo().get_param("web.base.url", "")
+        max_alerts = self._itsm_max_alerts()
         for source in self:
             url = f"{base}/itsm/alerts/{source.uuid}"
             source.webhook_url = url if source.kind == "alertmanager" else False
@@ -137,7 +146,7 @@ class ItsmMonitoringSource(models.Model):
                     "    webhook_configs:\n"
                     f"      - url: {url}\n"
                     "        send_resolved: true\n"
-                    "        max_alerts: 0\n"
+                    f"        max_alerts: {max_alerts}\n"
                     "        http_config:\n"
                     "          authorization:\n"
                     "            type: Bearer\n"
@@ -253,48 +262,105 @@ class ItsmMonitoringSource(models.Model):
                 return line.priority
         return self.default_priority
 
+    def _itsm_max_alerts(self):
+        """Alerts accepted in one webhook payload: the system parameter, ``MAX_ALERTS`` by default."""
+        value = self.env["ir.config_parameter"].sudo().get_param(MAX_ALERTS_PARAM)
+        try:
+            return max(1, int(value)) if value else MAX_ALERTS
+        except ValueError:
+            return MAX_ALERTS
+
+    def _itsm_problem_message(self, problem):
+        """The sentence that tells the sender why one alert was refused (``alert_problem``'s keys)."""
+        messages = {
+            "not_an_object": self.env._("The alert is not a JSON object."),
+            "bad_status": self.env._("The alert's status is neither firing nor resolved."),
+            "no_labels": self.env._("The alert has no labels object."),
+            "label_not_text": self.env._("A label name or value is not a string."),
+            "bad_annotations": self.env._("The annotations are not an object of strings."),
+            "nul_character": self.env._("A string of the alert holds a NUL character."),
+            "invalid_unicode": self.env._("A string of the alert is not valid Unicode (lone surrogate)."),
+            "bad_time": self.env._("startsAt or endsAt is not an RFC 3339 time between 1970 and 9999."),
+            "not_processed": self.env._("The alert could not be processed; the others were."),
+        }
+        return messages.get(problem, problem)
+
     def _itsm_process_payload_autonomous(self, payload):
-        """``_itsm_process_payload`` in its own READ COMMITTED transaction, committed before the answer.
+        """``_itsm_process_payload``, each alert in its own READ COMMITTED transaction, committed at once.
 
         Two Alertmanager replicas post the same notification at the same instant. Under Odoo's REPEATABLE READ,
         the second transaction's ``INSERT ... ON CONFLICT DO NOTHING`` (or its update of the open alert) fails
         with a serialization error once the first commits, and Odoo replays the whole request after a random
         pause of up to seconds. Under READ COMMITTED it waits for the first, inserts nothing, then updates the
         row the first committed: the same outcome (one alert, one ticket: the unique partial index decides),
-        without the replay. In test mode the registry's cursors share the test transaction: processed there."""
+        without the replay. One transaction per alert: an alert that fails (even at commit) is rejected alone, the
+        others stay committed. In test mode the registry's cursors share the test transaction: processed there,
+        each alert in a savepoint."""
         if self.env.registry.in_test_mode():
             return self._itsm_process_payload(payload)
-        with self.env.registry.cursor() as cr:
-            cr.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
-            env = api.Environment(cr, self.env.uid, dict(self.env.context), su=self.env.su)
-            return self.with_env(env)._itsm_process_payload(payload)
+        return self._itsm_process_payload(payload, new_cursor=self.env.registry.cursor)
 
-    def _itsm_process_payload(self, payload):
-        """Process an Alertmanager (or Grafana) webhook payload: ``{created, updated, resolved, ignored}``."""
+    def _itsm_process_payload(self, payload, new_cursor=None):
+        """Process an Alertmanager (or Grafana) webhook payload, alert by alert:
+        ``{created, updated, resolved, ignored, rejected, errors}``; ``errors`` lists each rejected alert's
+        position in ``alerts``, its reason (a key) and a sentence.
+
+        Each alert is checked first (``alert_problem``); a usable one is applied in a savepoint of the current
+        transaction, or, given ``new_cursor`` (a function returning a new database cursor), in its own READ
+        COMMITTED transaction committed before the next alert. An alert that fails there is rolled back alone and
+        rejected. A concurrency error (serialization failure, deadlock, lock not available) is not the alert's
+        fault: it is retried in a new transaction, or, in a savepoint, raised for Odoo to replay the request."""
         self.ensure_one()
-        counts = {"created": 0, "updated": 0, "resolved": 0, "ignored": 0}
-        for item in payload["alerts"]:
-            alert = self._itsm_normalise(item, payload)
-            if alert is None:
-                counts["ignored"] += 1
-                continue
-            try:
-                with self.env.cr.savepoint():
-                    outcome, _ticket = self._itsm_handle(alert)
-            except (UserError, ValidationError, ValueError, TypeError):
-                outcome = "ignored"
-            counts[outcome] += 1
+        counts = {"created": 0, "updated": 0, "resolved": 0, "ignored": 0, "rejected": 0, "errors": []}
+        for index, item in enumerate(payload["alerts"]):
+            problem = alert_problem(item, payload.get("status"))
+            if not problem:
+                alert = self._itsm_normalise(item, payload)
+                try:
+                    outcome = self._itsm_apply(alert, new_cursor)
+                except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
+                    raise
+                except (UserError, ValidationError) as exc:
+                    _logger.info("Monitoring source %s: alert %s refused: %s", self.id, index, exc)
+                    problem = "not_processed"
+                except Exception:
+                    _logger.exception("Monitoring source %s: alert %s failed", self.id, index)
+                    problem = "not_processed"
+            if problem:
+                counts["rejected"] += 1
+                counts["errors"].append(
+                    {"index": index, "reason": problem, "message": self._itsm_problem_message(problem)}
+                )
+            else:
+                counts[outcome] += 1
         return counts
 
+    def _itsm_apply(self, alert, new_cursor=None):
+        """Apply one checked alert, in a savepoint, or in its own committed transaction on ``new_cursor()``."""
+        if new_cursor is None:
+            with self.env.cr.savepoint():
+                return self._itsm_handle(alert)[0]
+        for attempt in range(APPLY_ATTEMPTS):
+            try:
+                with new_cursor() as cr:
+                    cr.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
+                    # the request's registry, not Registry(dbname): the same one, without its lock
+                    cr.transaction = api.Transaction(self.env.registry)
+                    env = api.Environment(cr, self.env.uid, dict(self.env.context), su=self.env.su)
+                    outcome = self.with_env(env)._itsm_handle(alert)[0]
+                    env.flush_all()
+                # committed at the end of the block, or rolled back on any error, its own included
+                return outcome
+            except PG_CONCURRENCY_EXCEPTIONS_TO_RETRY:
+                if attempt + 1 == APPLY_ATTEMPTS:
+                    raise  # Odoo replays the request; Alertmanager retries after a 5xx
+        return None
+
     def _itsm_normalise(self, item, payload):
-        """The fields the addon uses from one alert of the payload, or None when it is malformed."""
-        if not isinstance(item, dict):
-            return None
+        """The fields the addon uses from one alert of the payload, which ``alert_problem`` accepted."""
         status = item.get("status") or payload.get("status")
-        labels = item.get("labels")
-        if status not in ("firing", "resolved") or not isinstance(labels, dict) or not labels:
-            return None
-        annotations = item.get("annotations") if isinstance(item.get("annotations"), dict) else {}
+        labels = item["labels"]
+        annotations = item.get("annotations") or {}
         fingerprint = item.get("fingerprint")
         if not isinstance(fingerprint, str) or not fingerprint.strip() or len(fingerprint) > MAX_FINGERPRINT:
             fingerprint = labels_fingerprint(labels)

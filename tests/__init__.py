@@ -19,6 +19,7 @@ from . import test_knowledge
 from . import test_ledger_figures
 from . import test_mco
 from . import test_monitoring
+from . import test_monitoring_hostile
 from . import test_monitoring_race
 from . import test_portal
 from . import test_portal_scale

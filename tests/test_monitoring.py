@@ -117,7 +117,9 @@ class TestMonitoring(ItsmInterventionCase, HttpCase):
         group = [am_alert("DiskFull", "web01"), am_alert("DiskFull", "web02", severity="warning")]
         response = self.post(am_payload(group, truncated=0))
         self.assertEqual(response.status_code, 200)
-        self.assertEqual(response.json(), {"created": 2, "updated": 0, "resolved": 0, "ignored": 0})
+        self.assertEqual(
+            response.json(), {"created": 2, "updated": 0, "resolved": 0, "ignored": 0, "rejected": 0, "errors": []}
+        )
         tickets = self.tickets()
         self.assertEqual(len(tickets), 2)
         web01 = tickets.filtered(lambda t: "web01" in t.name)
@@ -133,7 +135,9 @@ class TestMonitoring(ItsmInterventionCase, HttpCase):
         self.assertIn('href="http://prometheus.example.com:9090/graph', str(web01.description))
         # the same group again: updated, no new ticket
         response = self.post(am_payload(group))
-        self.assertEqual(response.json(), {"created": 0, "updated": 2, "resolved": 0, "ignored": 0})
+        self.assertEqual(
+            response.json(), {"created": 0, "updated": 2, "resolved": 0, "ignored": 0, "rejected": 0, "errors": []}
+        )
         alert = web01.itsm_alert_ids
         self.assertEqual((alert.fire_count, alert.status), (2, "firing"))
         self.assertEqual(len(self.tickets()), 2)
@@ -141,7 +145,9 @@ class TestMonitoring(ItsmInterventionCase, HttpCase):
         self.source.resolved_stage_id = self.solved
         resolved = [am_alert("DiskFull", "web01", status="resolved"), am_alert("DiskFull", "web02", status="resolved")]
         response = self.post(am_payload(resolved, truncated=3))
-        self.assertEqual(response.json(), {"created": 0, "updated": 0, "resolved": 2, "ignored": 0})
+        self.assertEqual(
+            response.json(), {"created": 0, "updated": 0, "resolved": 2, "ignored": 0, "rejected": 0, "errors": []}
+        )
         self.assertEqual(alert.status, "resolved")
         self.assertTrue(alert.resolved_at)
         self.assertEqual(web01.stage_id, self.solved, "no time logged: moved to the resolved stage")
@@ -183,7 +189,9 @@ class TestMonitoring(ItsmInterventionCase, HttpCase):
         payload.update({"orgId": 1, "title": "[FIRING:1] HighLatency", "message": "**Firing**", "version": "1"})
         response = self.post(payload, token=self.other_token, source=self.other)
         self.assertEqual(response.status_code, 200)
-        self.assertEqual(response.json(), {"created": 1, "updated": 0, "resolved": 0, "ignored": 0})
+        self.assertEqual(
+            response.json(), {"created": 1, "updated": 0, "resolved": 0, "ignored": 0, "rejected": 0, "errors": []}
+        )
         record = self.other.alert_ids
         self.assertEqual(record.labels["_grafana"]["valueString"], alert["valueString"])
         self.assertEqual(record.fingerprint, "57c6d9296de2ad39")
@@ -193,7 +201,8 @@ class TestMonitoring(ItsmInterventionCase, HttpCase):
         self.assertEqual(self.post(am_payload([alert])).json()["created"], 1)
         reordered = dict(alert, labels=dict(reversed(list(alert["labels"].items()))))
         self.assertEqual(
-            self.post(am_payload([reordered])).json(), {"created": 0, "updated": 1, "resolved": 0, "ignored": 0}
+            self.post(am_payload([reordered])).json(),
+            {"created": 0, "updated": 1, "resolved": 0, "ignored": 0, "rejected": 0, "errors": []},
         )
         self.assertEqual(len(self.tickets()), 1)
         record = self.source.alert_ids
@@ -248,7 +257,17 @@ class TestMonitoring(ItsmInterventionCase, HttpCase):
         before = fields.Datetime.now()
         response = self.post(am_payload([future, old, big, html, unknown, malformed]))
         self.assertEqual(response.status_code, 200)
-        self.assertEqual(response.json(), {"created": 5, "updated": 0, "resolved": 0, "ignored": 1})
+        self.assertEqual(
+            response.json(),
+            {
+                "created": 5,
+                "updated": 0,
+                "resolved": 0,
+                "ignored": 0,
+                "rejected": 1,
+                "errors": [{"index": 5, "reason": "no_labels", "message": "The alert has no labels object."}],
+            },
+        )
         by_name = {t.name: t for t in self.tickets()}
         for name in ("Future on h1", "Old on h2"):
             self.assertGreaterEqual(by_name[name].itsm_request_date, before, f"{name}: counted from receipt")
@@ -264,7 +283,9 @@ class TestMonitoring(ItsmInterventionCase, HttpCase):
 
     def test_resolved_never_seen(self):
         response = self.post(am_payload([am_alert("Ghost", "h9", status="resolved")]))
-        self.assertEqual(response.json(), {"created": 0, "updated": 0, "resolved": 0, "ignored": 1})
+        self.assertEqual(
+            response.json(), {"created": 0, "updated": 0, "resolved": 0, "ignored": 1, "rejected": 0, "errors": []}
+        )
         self.assertFalse(self.tickets())
 
     def test_http_errors(self):

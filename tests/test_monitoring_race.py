@@ -44,9 +44,10 @@ TOUCHED = (
 )
 
 
-@tagged("post_install", "-at_install")
-class TestMonitoringRace(TransactionCase):
-    """The test's own transaction writes nothing: it must hold no lock the replicas' transactions wait for."""
+class CommittedMonitoringCase(TransactionCase):
+    """A contract and its Alertmanager source committed through an independent connection, deleted afterwards.
+
+    The test's own transaction writes nothing: it must hold no lock the other transactions wait for."""
 
     def setUp(self):
         super().setUp()
@@ -97,6 +98,22 @@ class TestMonitoringRace(TransactionCase):
     def _check_counts(self):
         self.assertEqual(self._counts(), self.counts_before, "everything the test committed is deleted")
 
+    def _committed(self, fingerprint):
+        """What the database holds once both replicas are done, read on a fresh connection."""
+        with self.db.cursor() as cr:
+            cr.execute(
+                "SELECT status, fire_count, ticket_id, opened_ticket FROM itsm_monitoring_alert "
+                "WHERE source_id = %s AND fingerprint = %s ORDER BY id",
+                [self.ids["source"], fingerprint],
+            )
+            alerts = cr.fetchall()
+            cr.execute("SELECT id FROM helpdesk_ticket WHERE itsm_contract_id = %s", [self.ids["contract"]])
+            tickets = [row[0] for row in cr.fetchall()]
+        return alerts, tickets
+
+
+@tagged("post_install", "-at_install")
+class TestMonitoringRace(CommittedMonitoringCase):
     # ------------------------------------------------------------ the race
     def _replica(self, name, payload, isolation, state, barrier, before_process=None, before_commit=None):
         """One replica's request: its own connection and transaction, like ``_itsm_process_payload_autonomous``
@@ -169,27 +186,18 @@ class TestMonitoringRace(TransactionCase):
         self.assertFalse(replica_a.is_alive() or replica_b.is_alive(), "both replicas finished")
         return state
 
-    def _committed(self, fingerprint):
-        """What the database holds once both replicas are done, read on a fresh connection."""
-        with self.db.cursor() as cr:
-            cr.execute(
-                "SELECT status, fire_count, ticket_id, opened_ticket FROM itsm_monitoring_alert "
-                "WHERE source_id = %s AND fingerprint = %s ORDER BY id",
-                [self.ids["source"], fingerprint],
-            )
-            alerts = cr.fetchall()
-            cr.execute("SELECT id FROM helpdesk_ticket WHERE itsm_contract_id = %s", [self.ids["contract"]])
-            tickets = [row[0] for row in cr.fetchall()]
-        return alerts, tickets
-
     def test_two_replicas_same_instant(self):
         payload = am_payload([am_alert("NodeDown", "db01")])
         state = self._race(payload, "READ COMMITTED")
         self.assertNotIn("a_error", state)
         self.assertNotIn("b_error", state)
         self.assertTrue(state["b_blocked_by_a"], "B's insert waited on A's open alert: the two were concurrent")
-        self.assertEqual(state["a"], {"created": 1, "updated": 0, "resolved": 0, "ignored": 0})
-        self.assertEqual(state["b"], {"created": 0, "updated": 1, "resolved": 0, "ignored": 0})
+        self.assertEqual(
+            state["a"], {"created": 1, "updated": 0, "resolved": 0, "ignored": 0, "rejected": 0, "errors": []}
+        )
+        self.assertEqual(
+            state["b"], {"created": 0, "updated": 1, "resolved": 0, "ignored": 0, "rejected": 0, "errors": []}
+        )
         alerts, tickets = self._committed("fp-NodeDown-db01")
         self.assertEqual(len(tickets), 1, "one ticket")
         self.assertEqual(alerts, [("firing", 2, tickets[0], True)], "one open alert, notified twice, on the ticket")
@@ -202,13 +210,17 @@ class TestMonitoringRace(TransactionCase):
         with mute_logger("odoo.sql_db"):
             state = self._race(payload, "REPEATABLE READ")
         self.assertTrue(state["b_blocked_by_a"])
-        self.assertEqual(state["a"], {"created": 1, "updated": 0, "resolved": 0, "ignored": 0})
+        self.assertEqual(
+            state["a"], {"created": 1, "updated": 0, "resolved": 0, "ignored": 0, "rejected": 0, "errors": []}
+        )
         self.assertIsInstance(state.get("b_error"), psycopg2.errors.SerializationFailure)
         self.assertNotIn("b", state)
         del state["b_error"]
         self._replica("b", payload, "REPEATABLE READ", state, threading.Barrier(1))
         self.assertNotIn("b_error", state)
-        self.assertEqual(state["b"], {"created": 0, "updated": 1, "resolved": 0, "ignored": 0})
+        self.assertEqual(
+            state["b"], {"created": 0, "updated": 1, "resolved": 0, "ignored": 0, "rejected": 0, "errors": []}
+        )
         alerts, tickets = self._committed("fp-NodeDown-db02")
         self.assertEqual(len(tickets), 1)
         self.assertEqual(alerts, [("firing", 2, tickets[0], True)])

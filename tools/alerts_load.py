@@ -17,6 +17,13 @@ every alert resolved with its resolution date, every alert on a ticket; in ``pla
 8 notifications (4 firings x 2 replicas: every request processed once). It prints the p50 / p95 / p99 latency of
 a request (first attempt to answer), the outcomes the server answered, and ``INVARIANTS OK`` (exit 0) or what
 failed (exit 1). All traffic stays on 127.0.0.1; every loop is bounded; the server is stopped in any case.
+
+Then the ``hostile`` phase (issue 23; alone with ``--hostile-only``), on a real server where each alert has its
+own transaction (an ``HttpCase`` cannot show a 500 there): one notification mixing two good alerts with a NUL in
+a label, a lone surrogate, a ``startsAt`` past year 9999 and one with a +99:99 offset must answer 200 with the two
+good alerts created and the four others rejected with their reason; more alerts than the limit 413 naming it;
+a body nested 5 000 deep, an empty body, a list, 400; an identifier ending in NUL, without a token, 401; and the
+contract must hold exactly the two good alerts' tickets.
 """
 
 import argparse
@@ -92,6 +99,81 @@ def post(url, token, body):
         return exc.code, None
     except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
         return None, None
+
+
+def post_answer(url, token, body):
+    """``(status, decoded JSON body or None)``, whatever the status; ``(None, None)`` without an answer."""
+    headers = {"Content-Type": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    request = urllib.request.Request(url, body, headers, method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=CALL_TIMEOUT) as response:
+            status, raw = response.status, response.read()
+    except urllib.error.HTTPError as exc:
+        status, raw = exc.code, exc.read()
+    except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
+        return None, None
+    try:
+        return status, json.loads(raw or b"null")
+    except ValueError:
+        return status, None
+
+
+def hostile(admin):
+    """The hostile phase: what a broken or hostile sender posts, against the real server. Returns the problems."""
+    fix = fixture(admin, "hostile")
+    source = fix["sources"][0]
+    url, token = source["url"], source["token"]
+    now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    def alert(name, **changes):
+        labels = {"alertname": name, "instance": f"{name.lower()}:9100", "severity": "warning"}
+        item = {"status": "firing", "labels": labels, "annotations": {"summary": f"Hostile {name}"},
+                "startsAt": now, "endsAt": "0001-01-01T00:00:00Z", "fingerprint": f"hostile-{name}"}  # fmt: skip
+        item.update(changes)
+        return item
+
+    nul = alert("Nul")
+    nul["labels"]["job"] = "no\x00de"
+    alerts = [alert("Good1"), nul, alert("Late", startsAt="9999-12-31T23:00:00-02:00"),
+              alert("Offset", startsAt="2026-12-01T10:00:00+99:99"), alert("Good2")]  # fmt: skip
+    payload = {"version": "4", "groupKey": "{}:{}", "truncatedAlerts": 0, "status": "firing", "receiver": "itsm",
+               "groupLabels": {}, "commonLabels": {}, "commonAnnotations": {},
+               "externalURL": "http://127.0.0.1:9093", "alerts": alerts}  # fmt: skip
+    # a lone surrogate, as a sender may escape it: json.dumps writes "\ud800" for it
+    surrogate = alert("Surrogate")
+    surrogate["labels"]["job"] = "\ud800"
+    payload["alerts"].insert(3, surrogate)
+    problems = []
+    expected = {"created": 2, "rejected": 4}
+    status, answer = post_answer(url, token, json.dumps(payload).encode())
+    got = {key: (answer or {}).get(key) for key in expected} if isinstance(answer, dict) else answer
+    devctl.say(f"hostile: mixed notification -> HTTP {status} {got}")
+    if status != 200 or got != expected:
+        problems.append(f"mixed notification: HTTP {status} {got}, expected 200 {expected}")
+    reasons = [error.get("reason") for error in (answer or {}).get("errors", [])] if status == 200 else []
+    if status == 200 and reasons != ["nul_character", "bad_time", "invalid_unicode", "bad_time"]:
+        problems.append(f"mixed notification: reasons {reasons}")
+    flood = dict(payload, alerts=[alert("Good1")] * 1000)
+    checks = [
+        ("1 000 alerts", url, token, json.dumps(flood).encode(), 413),
+        ("nested 5 000 deep", url, token, b"[" * 5000 + b"]" * 5000, 400),
+        ("empty body", url, token, b"", 400),
+        ("a list", url, token, b"[]", 400),
+        ("identifier ending in NUL, no token", url + "%00", None, json.dumps(payload).encode(), 401),
+    ]
+    for name, target, key, body, want in checks:
+        status, answer = post_answer(target, key, body)
+        devctl.say(f"hostile: {name} -> HTTP {status} {answer}")
+        if status != want:
+            problems.append(f"{name}: HTTP {status}, expected {want}")
+        if want == 413 and not (isinstance(answer, dict) and answer.get("max_alerts")):
+            problems.append(f"{name}: the 413 does not name max_alerts")
+    tickets = admin("helpdesk.ticket", "search_count", [["itsm_contract_id", "=", fix["contract"]]])
+    if tickets != 2:
+        problems.append(f"{tickets} tickets on the hostile contract, expected 2 (the good alerts)")
+    return problems
 
 
 def notification(fp_no, round_no, starts):
@@ -281,6 +363,7 @@ def main():
     parser.add_argument("--skip-fault", action="store_true", help="leave out the SIGKILL scenario")
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     parser.add_argument("--max-minutes", type=float, default=10, help="bound of each scenario (default 10)")
+    parser.add_argument("--hostile-only", action="store_true", help="only the hostile phase (short)")
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, load_test._terminate)
 
@@ -297,7 +380,7 @@ def main():
     if os.path.exists(load_test.SERVER_LOG):
         os.remove(load_test.SERVER_LOG)
     server = Server(odoo_cmd, env)
-    failures, rows = [], []
+    failures, rows, hostile_problems = [], [], ["not run"]
     try:
         server.start()
         admin = login("admin", "admin")
@@ -305,7 +388,7 @@ def main():
         warm = fixture(admin, "warm-up")
         for _ in range(8):
             post(warm["sources"][0]["url"], warm["sources"][0]["token"], notification(999, 0, "2026-01-01T00:00:00Z"))
-        scenarios = ["plain"] if args.skip_fault else ["plain", "fault"]
+        scenarios = [] if args.hostile_only else ["plain"] if args.skip_fault else ["plain", "fault"]
         for name in scenarios:
             devctl.say(f"{name}: {SOURCES} sources x {REPLICAS} replicas, {FINGERPRINTS} fingerprints x "
                        f"{FIRINGS + 1} notifications, at most {args.rate:.0f} requests/s")  # fmt: skip
@@ -314,6 +397,9 @@ def main():
             problems, tickets, _counts = check(admin, fix, stats, name)
             failures += [f"{name}: {p}" for p in problems]
             rows.append((name, stats, wall, fault, tickets))
+        devctl.say("hostile: bad alerts, oversized and malformed payloads, odd identifiers")
+        hostile_problems = hostile(admin)
+        failures += [f"hostile: {p}" for p in hostile_problems]
     finally:
         server.stop()
         if not args.keep:
@@ -337,6 +423,7 @@ def main():
             print(f"  SIGKILL after {fault['killed_after']} answered requests, answering again after "
                   f"{fault['down_s']:.1f} s")  # fmt: skip
     print("latency: from a request's first attempt to its 200 answer (retries included).")
+    print(f"hostile phase: {'OK' if not hostile_problems else 'FAILED'}")
     if failures:
         print("INVARIANTS VIOLATED:")
         for failure in failures:
