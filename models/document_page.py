@@ -76,6 +76,8 @@ class DocumentPage(models.Model):
     history_ids = fields.One2many(groups="base.group_user")
     template = fields.Html(groups="base.group_user")
     content_uid = fields.Many2one(groups="base.group_user")
+    menu_id = fields.Many2one(groups="base.group_user")
+    backend_url = fields.Char(groups="base.group_user")
 
     def init(self):
         res = super().init()

@@ -142,7 +142,7 @@ class HelpdeskTicket(models.Model):
                     "date": fields.Datetime.now(),
                 }
             )
-            .sudo(False)
+            .with_env(self.env)
         )
         # the caller may write the ticket (checked by the action); past this point it may belong to a team the
         # technician is not in, so the rest runs as superuser, the technician staying the author.
