@@ -72,11 +72,6 @@ class TestSecurityRecords(ItsmInterventionCase, HttpCase):
         self.env.invalidate_all()  # the next request
         page.write({"content": "<p>Rebuild the array from the vendor's console.</p>", "draft_summary": "Generic"})
         self.env.invalidate_all()
-        # publishing to every client is an account manager's decision
-        with self.assertRaises(AccessError):
-            page.action_itsm_publish_portal()
-        with self.assertRaises(AccessError):
-            page.write({"itsm_portal_published": True})
         page.with_user(self.account_manager).action_itsm_publish_portal()
         versions = page.sudo().history_ids
         self.assertEqual(len(versions), 2)
@@ -98,6 +93,13 @@ class TestSecurityRecords(ItsmInterventionCase, HttpCase):
         self.assertNotIn(self.ticket_b.number, str(values))
         # what the client does read: the published content, sanitized
         self.assertIn("vendor's console", values["itsm_portal_content"])
+        # publishing to every client (or withdrawing) is an account manager's decision
+        with self.assertRaises(AccessError):
+            page.action_itsm_unpublish_portal()
+        with self.assertRaises(AccessError):
+            page.write({"itsm_portal_published": False})
+        with self.assertRaises(AccessError):
+            page.copy().write({"itsm_portal_published": True})
         # the desk still reads everything
         self.assertEqual(page.with_user(tech).itsm_source_ticket_id, self.ticket_b)
         self.assertIn("B-SECRET", page.with_user(tech).history_ids[-1:].content)
