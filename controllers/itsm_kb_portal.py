@@ -30,7 +30,8 @@ class ItsmKnowledgePortal(portal.CustomerPortal):
         if not (page.exists() and page.has_access("read") and page.itsm_is_scenario and page.itsm_portal_published):
             return request.redirect("/my")
         values = self._prepare_portal_layout_values()
-        values.update({"page": page, "page_name": "itsm_kb_page", "content": page.sudo().content})
+        # the current version only, sanitized whoever wrote it (a technician's page may hold any HTML)
+        values.update({"page": page, "page_name": "itsm_kb_page", "content": page.sudo().itsm_portal_content})
         return request.render("itsm_service_contract.portal_itsm_kb_page", values)
 
     @http.route("/my/itsm/problems", type="http", auth="user", website=True)

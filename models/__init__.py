@@ -6,6 +6,7 @@ from . import itsm_reference_mixin
 from . import account_analytic_line
 from . import account_analytic_line_estate
 from . import document_page
+from . import document_page_history
 from . import helpdesk_ticket
 from . import helpdesk_ticket_escalation
 from . import helpdesk_ticket_estate
@@ -35,6 +36,7 @@ from . import itsm_contract_state
 from . import itsm_credit_move
 from . import itsm_estate_contract
 from . import itsm_mco_report
+from . import itsm_mco_report_time
 from . import itsm_mco_template
 from . import itsm_monitoring_alert
 from . import itsm_monitoring_rate

@@ -3,7 +3,9 @@ import logging
 from odoo import api
 from odoo import fields
 from odoo import models
+from odoo.exceptions import AccessError
 from odoo.exceptions import UserError
+from odoo.tools import html_sanitize
 
 from ..access import checked
 
@@ -51,8 +53,31 @@ class DocumentPage(models.Model):
     )
     itsm_use_count = fields.Integer(string="Times applied", default=0, readonly=True, copy=False)
     itsm_source_ticket_id = fields.Many2one(
-        "helpdesk.ticket", string="Source ticket", readonly=True, copy=False, index="btree_not_null"
+        "helpdesk.ticket",
+        string="Source ticket",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
+        groups="base.group_user",
     )
+    # What the portal reads of a scenario: the current version's content, sanitized, once published. The raw
+    # content, its versions (written from a client's ticket before it was made generic), who wrote them and why
+    # are the desk's own (``groups``): a portal client reading the page gets none of them.
+    itsm_portal_content = fields.Html(
+        string="Content shown on the portal",
+        compute="_compute_itsm_portal_content",
+        compute_sudo=True,
+        sanitize=False,  # sanitized by the compute, whatever is stored
+        help="The current version's content, sanitized, for a published resolution scenario; empty otherwise.",
+    )
+    content = fields.Html(groups="base.group_user")
+    draft_name = fields.Char(groups="base.group_user")
+    draft_summary = fields.Char(groups="base.group_user")
+    history_ids = fields.One2many(groups="base.group_user")
+    template = fields.Html(groups="base.group_user")
+    content_uid = fields.Many2one(groups="base.group_user")
+    menu_id = fields.Many2one(groups="base.group_user")
+    backend_url = fields.Char(groups="base.group_user")
 
     def init(self):
         res = super().init()
@@ -141,6 +166,34 @@ class DocumentPage(models.Model):
         # pages that existed before the addon: fill their vector once
         cr.execute("UPDATE document_page SET name = name WHERE itsm_search IS NULL")
         return res
+
+    @api.depends("history_head.content", "itsm_is_scenario", "itsm_portal_published")
+    def _compute_itsm_portal_content(self):
+        for page in self:
+            published = page.itsm_is_scenario and page.itsm_portal_published and page.type == "content"
+            page.itsm_portal_content = html_sanitize(page.history_head.content) if published else False
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        if any(vals.get("itsm_portal_published") for vals in vals_list):
+            self._itsm_check_can_publish()
+        return super().create(vals_list)
+
+    def write(self, vals):
+        if "itsm_portal_published" in vals:
+            self._itsm_check_can_publish()
+        return super().write(vals)
+
+    def _itsm_check_can_publish(self):
+        """Publishing to the clients (or withdrawing) is an account manager's decision, as the form's buttons say."""
+        if self.env.su or self.env.user.has_group("itsm_service_contract.group_itsm_account_manager"):
+            return
+        raise AccessError(
+            self.env._(
+                "Only an account manager may publish a resolution scenario on the portal or withdraw it (%(pages)s).",
+                pages=", ".join(self.mapped("name")) or self.env._("new page"),
+            )
+        )
 
     # ------------------------------------------------------------ search
     # Pages the prefilter may be estimated to let through (from the planner's statistics), and the hard cap on

@@ -94,6 +94,8 @@ class HelpdeskTicket(models.Model):
         to-do for the new team's leader. Returns the escalation record (False when an automatic escalation is
         skipped because the contract has no team for the next level)."""
         self.ensure_one()
+        if not self.env.su:
+            self.check_access("write")
         self._itsm_check_escalable()
         reason = (reason or "").strip()
         if not reason:
@@ -122,16 +124,25 @@ class HelpdeskTicket(models.Model):
                 )
             )
         previous_team, previous_level = self.team_id, self.itsm_support_level
-        escalation = self.env["itsm.ticket.escalation"].create(
-            {
-                "ticket_id": self.id,
-                "from_level": previous_level,
-                "to_level": level,
-                "from_team_id": previous_team.id,
-                "to_team_id": team.id,
-                "reason": reason,
-                "automatic": automatic,
-            }
+        # The history is written here only (no user may create or change it through the ACL): as superuser,
+        # with the author and the moment fixed by this path, never by the caller's values.
+        escalation = (
+            self.env["itsm.ticket.escalation"]
+            .sudo()
+            .create(
+                {
+                    "ticket_id": self.id,
+                    "from_level": previous_level,
+                    "to_level": level,
+                    "from_team_id": previous_team.id,
+                    "to_team_id": team.id,
+                    "reason": reason,
+                    "automatic": automatic,
+                    "user_id": self.env.uid,
+                    "date": fields.Datetime.now(),
+                }
+            )
+            .with_env(self.env)
         )
         # the caller may write the ticket (checked by the action); past this point it may belong to a team the
         # technician is not in, so the rest runs as superuser, the technician staying the author.

@@ -5,6 +5,7 @@ from odoo import api
 from odoo import fields
 from odoo import models
 from odoo.exceptions import UserError
+from odoo.exceptions import ValidationError
 from odoo.tools import html2plaintext
 
 from ..access import checked
@@ -21,15 +22,49 @@ class HelpdeskTicket(models.Model):
         string="Suggested scenarios",
         compute="_compute_itsm_kb_suggestion_ids",
         help="The five resolution scenarios closest to the subject and description (full-text search).",
+        groups="base.group_user",
     )
+    # The desk's own: a many2one is read with the article's title as superuser, and the article applied may be
+    # an internal one the client must not learn of (not even its title).
     itsm_kb_applied_id = fields.Many2one(
-        "document.page", string="Scenario applied", readonly=True, copy=False, tracking=True, index="btree_not_null"
+        "document.page",
+        string="Scenario applied",
+        readonly=True,
+        copy=False,
+        tracking=True,
+        index="btree_not_null",
+        groups="base.group_user",
     )
     itsm_problem_id = fields.Many2one(
-        "itsm.problem", string="Problem", copy=False, tracking=True, index="btree_not_null", ondelete="set null"
+        "itsm.problem",
+        string="Problem",
+        copy=False,
+        tracking=True,
+        index="btree_not_null",
+        ondelete="set null",
+        domain="[('partner_id', '=', commercial_partner_id)]",
+        help="The problem of the ticket's client this incident is one of.",
     )
     itsm_problem_state = fields.Selection(related="itsm_problem_id.state", string="Problem state")
     itsm_problem_workaround = fields.Text(related="itsm_problem_id.workaround", string="Workaround")
+
+    @api.constrains("itsm_problem_id", "partner_id")
+    def _check_itsm_problem_client(self):
+        """A ticket is linked to a problem of its own client only (its workaround shows on the ticket)."""
+        for ticket in self.filtered("itsm_problem_id"):
+            client = ticket.partner_id.commercial_partner_id
+            problem = ticket.sudo().itsm_problem_id
+            if problem.partner_id != client:
+                raise ValidationError(
+                    self.env._(
+                        "Ticket %(ticket)s: the problem %(problem)s belongs to %(owner)s, not to the ticket's "
+                        "client %(client)s.",
+                        ticket=ticket.display_name,
+                        problem=problem.name,
+                        owner=problem.partner_id.display_name or "-",
+                        client=client.display_name or "-",
+                    )
+                )
 
     def _itsm_kb_text(self):
         self.ensure_one()

@@ -1,6 +1,4 @@
 from collections import defaultdict
-from datetime import datetime
-from datetime import time
 
 from markupsafe import Markup
 
@@ -9,6 +7,7 @@ from odoo import api
 from odoo import fields
 from odoo import models
 from odoo.exceptions import UserError
+from odoo.exceptions import ValidationError
 from odoo.tools import SQL
 
 from ..access import checked
@@ -62,6 +61,7 @@ class ItsmMcoReport(models.Model):
         compute="_compute_project_id",
         store=True,
         readonly=False,
+        domain="[('id', 'in', itsm_allowed_project_ids)]",
         help="The project the time spent is logged on: by default the contract's first-level desk's.",
     )
     timesheet_id = fields.Many2one("account.analytic.line", string="Intervention", readonly=True, copy=False)
@@ -332,6 +332,7 @@ class ItsmMcoReport(models.Model):
     def action_done(self):
         """Every line answered, a recommendation on each failure; then one ticket per failure, time logged."""
         for report in self.filtered(lambda r: r.state == "draft"):
+            report._itsm_set_done_by()
             report._itsm_check_answered()
             report._itsm_open_tickets()
             report._itsm_log_time()
@@ -397,50 +398,6 @@ class ItsmMcoReport(models.Model):
         )
         for line, ticket in zip(failed, tickets, strict=True):
             line.ticket_id = ticket
-
-    def _itsm_log_time(self):
-        """The time spent, as project work on the contract."""
-        self.ensure_one()
-        if self.duration <= 0 or self.timesheet_id:
-            return
-        if not self.project_id:
-            raise UserError(
-                self.env._(
-                    "MCO report %(report)s: choose the project its %(hours).2f h are logged on.",
-                    report=self.name,
-                    hours=self.duration,
-                )
-            )
-        employee = (
-            self.env["hr.employee"]
-            .sudo()
-            .search([("user_id", "=", self.user_id.id), ("company_id", "in", [self.company_id.id, False])], limit=1)
-        )
-        if not employee:
-            raise UserError(
-                self.env._(
-                    "MCO report %(report)s: %(user)s has no employee to log the time spent on.",
-                    report=self.name,
-                    user=self.user_id.name or "-",
-                )
-            )
-        start = datetime.combine(self.date, time(9, 0))
-        self.timesheet_id = (
-            self.env["account.analytic.line"]
-            .sudo()
-            .create(
-                {
-                    "name": self.env._("MCO report %(report)s", report=self.name),
-                    "project_id": self.project_id.id,
-                    "employee_id": employee.id,
-                    "date": self.date,
-                    "date_time": start,
-                    "unit_amount": self.duration,
-                    "itsm_contract_id": self.contract_id.id,
-                    "itsm_is_project": True,
-                }
-            )
-        )
 
     @checked("write")
     def action_send(self):
@@ -534,6 +491,24 @@ class ItsmMcoReportLine(models.Model):
     comment = fields.Text()
     recommendation = fields.Text(help="What to do about it: required on a failed check.")
     ticket_id = fields.Many2one("helpdesk.ticket", readonly=True, copy=False, ondelete="set null")
+
+    @api.constrains("equipment_id", "report_id")
+    def _check_equipment_client(self):
+        """A check is made on a machine of the report's client only (the client reads the report)."""
+        for line in self.filtered("equipment_id"):
+            machine = line.sudo().equipment_id
+            client = line.report_id.partner_id
+            if machine.itsm_partner_id != client:
+                raise ValidationError(
+                    self.env._(
+                        "MCO report %(report)s: the machine %(equipment)s belongs to %(owner)s, not to the "
+                        "contract's client %(client)s.",
+                        report=line.report_id.name,
+                        equipment=machine.display_name,
+                        owner=machine.itsm_partner_id.display_name or "-",
+                        client=client.display_name or "-",
+                    )
+                )
 
     @api.depends("check_id.domain_id", "equipment_id.itsm_domain_id")
     def _compute_domain_id(self):

@@ -37,7 +37,9 @@ class ItsmProblem(models.Model):
     partner_id = fields.Many2one(
         "res.partner", string="Client", required=True, index=True, tracking=True, domain=[("is_company", "=", True)]
     )
-    contract_id = fields.Many2one("itsm.contract", check_company=True, tracking=True)
+    contract_id = fields.Many2one(
+        "itsm.contract", check_company=True, tracking=True, domain="[('partner_id', '=', partner_id)]"
+    )
     category_id = fields.Many2one("helpdesk.ticket.category", index=True, tracking=True)
     domain_id = fields.Many2one("itsm.service.domain", string="Support domain", tracking=True)
     ticket_ids = fields.One2many("helpdesk.ticket", "itsm_problem_id", string="Incidents")
@@ -45,7 +47,12 @@ class ItsmProblem(models.Model):
     state = fields.Selection(PROBLEM_STATES, default="new", required=True, tracking=True, index=True)
     root_cause = fields.Text(tracking=True)
     workaround = fields.Text(tracking=True, help="Shown on the incidents of the problem until it is resolved.")
-    page_id = fields.Many2one("document.page", string="Knowledge article", domain=[("itsm_is_scenario", "=", True)])
+    page_id = fields.Many2one(
+        "document.page",
+        string="Knowledge article",
+        domain=[("itsm_is_scenario", "=", True)],
+        groups="base.group_user",  # the article may be internal: the client reads not even its title
+    )
     detected_automatically = fields.Boolean(readonly=True, copy=False)
     user_id = fields.Many2one(
         "res.users", string="Problem manager", tracking=True, default=lambda self: self.env.user, index=True
@@ -73,6 +80,24 @@ class ItsmProblem(models.Model):
                 company = self.env["res.company"].browse(vals.get("company_id")) or self.env.company
                 vals["name"] = self.env["ir.sequence"].with_company(company).next_by_code("itsm.problem") or "/"
         return super().create(vals_list)
+
+    @api.constrains("partner_id", "contract_id")
+    def _check_itsm_problem_client(self):
+        """The contract and the incidents of a problem are its client's."""
+        for problem in self:
+            if problem.contract_id and problem.contract_id.partner_id != problem.partner_id:
+                raise ValidationError(
+                    self.env._(
+                        "Problem %(problem)s: contract %(contract)s belongs to %(owner)s, not to the problem's "
+                        "client %(client)s.",
+                        problem=problem.name,
+                        contract=problem.contract_id.name,
+                        owner=problem.contract_id.partner_id.display_name,
+                        client=problem.partner_id.display_name,
+                    )
+                )
+        # the incidents, as the ticket's own check words it
+        self.sudo().ticket_ids._check_itsm_problem_client()
 
     @api.constrains("state", "root_cause", "workaround")
     def _check_itsm_problem_state(self):
