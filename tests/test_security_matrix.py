@@ -761,6 +761,8 @@ class TestSecurityMatrix(SecurityMatrixCase):
 
     def test_docs_print_the_matrix(self):
         path = os.path.join(get_module_path("itsm_service_contract"), "docs", "security.rst")
+        if not os.path.exists(path):
+            self.skipTest("docs/ is not in the wheel: checked from a checkout")
         with open(path, encoding="utf-8") as docs:
             text = docs.read()
         self.assertIn(matrix_rst(), text, "docs/security.rst's table differs from MATRIX: paste matrix_rst()")
