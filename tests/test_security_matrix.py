@@ -678,7 +678,7 @@ class SecurityMatrixCase(ItsmInterventionCase):
                 self._refused("read", model, mine, lambda: mine.with_user(user).read(["display_name"]))
                 self._check_actions(model, "read", mine[:1].with_user(user))
                 return
-            found = Model.browse(Model.search([("id", "in", everything.ids)]).ids)
+            found = Model.search([("id", "in", everything.ids)])
             # every stored field the user may read, on its own records (lists of other models: their rights)
             names = [
                 name
