@@ -37,6 +37,7 @@ from . import itsm_credit_move
 from . import itsm_estate_contract
 from . import itsm_mco_report
 from . import itsm_mco_report_time
+from . import itsm_mco_report_lock
 from . import itsm_mco_template
 from . import itsm_monitoring_alert
 from . import itsm_monitoring_rate
