@@ -9,8 +9,8 @@ from odoo.exceptions import UserError
 from odoo.http import request
 from odoo.tools import SQL
 
+from .portal_input import ACCOUNT_FIELD_LIMIT
 from .portal_input import portal_id
-from .portal_input import portal_text_limit
 
 PAGE_SIZE = 20
 LEDGER_PAGE_SIZE = 50
@@ -38,13 +38,17 @@ class ItsmCustomerPortal(portal.CustomerPortal):
         return super()._document_check_access(model_name, document_id, access_token=access_token)
 
     def details_form_validate(self, data, partner_creation=False):
-        """/my/account: no field longer than the portal's free-text limit (the name prints on the documents)."""
+        """/my/account: a name or an address line of at most ``ACCOUNT_FIELD_LIMIT`` characters.
+
+        They print on every document of the client (the address block of a statement, an MCO report...).
+        """
         error, error_message = super().details_form_validate(data, partner_creation=partner_creation)
-        limit = portal_text_limit(request.env)
-        too_long = [name for name, value in data.items() if isinstance(value, str) and len(value) > limit]
+        too_long = [name for name, value in data.items() if isinstance(value, str) and len(value) > ACCOUNT_FIELD_LIMIT]
         if too_long:
             error.update(dict.fromkeys(too_long, "error"))
-            error_message.append(request.env._("A field is too long (at most %(limit)s characters).", limit=limit))
+            error_message.append(
+                request.env._("A field is too long (at most %(limit)s characters).", limit=ACCOUNT_FIELD_LIMIT)
+            )
         return error, error_message
 
     @staticmethod
