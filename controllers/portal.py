@@ -9,7 +9,6 @@ from odoo.exceptions import UserError
 from odoo.http import request
 from odoo.tools import SQL
 
-from .portal_input import ACCOUNT_FIELD_LIMIT
 from .portal_input import portal_id
 
 PAGE_SIZE = 20
@@ -36,20 +35,6 @@ class ItsmCustomerPortal(portal.CustomerPortal):
         if portal_id(document_id) is None:
             raise MissingError(request.env._("This document does not exist."))
         return super()._document_check_access(model_name, document_id, access_token=access_token)
-
-    def details_form_validate(self, data, partner_creation=False):
-        """/my/account: a name or an address line of at most ``ACCOUNT_FIELD_LIMIT`` characters.
-
-        They print on every document of the client (the address block of a statement, an MCO report...).
-        """
-        error, error_message = super().details_form_validate(data, partner_creation=partner_creation)
-        too_long = [name for name, value in data.items() if isinstance(value, str) and len(value) > ACCOUNT_FIELD_LIMIT]
-        if too_long:
-            error.update(dict.fromkeys(too_long, "error"))
-            error_message.append(
-                request.env._("A field is too long (at most %(limit)s characters).", limit=ACCOUNT_FIELD_LIMIT)
-            )
-        return error, error_message
 
     @staticmethod
     def _itsm_page(page):

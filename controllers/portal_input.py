@@ -3,14 +3,11 @@
 An id from a URL or a form is a positive decimal integer that PostgreSQL's ``integer`` holds: ``²`` (a digit
 for ``str.isdigit`` that ``int`` refuses), a NUL, ``-1``, ``2**80`` or ``[1]`` is no record, never a 500. Free
 text is at most ``itsm_service_contract.portal_text_limit`` characters (64 KiB unless the system parameter
-says otherwise; a field of ``/my/account`` at most 256): past it the form is refused with a message and nothing
-is saved.
+says otherwise): past it the form is refused with a message and nothing is saved.
 """
 
 MAX_ID = 2**31 - 1
 PORTAL_TEXT_LIMIT = 64 * 1024
-# a name or an address line of /my/account (they print in the address block of the client's documents)
-ACCOUNT_FIELD_LIMIT = 256
 TEXT_LIMIT_PARAM = "itsm_service_contract.portal_text_limit"
 
 
