@@ -73,6 +73,7 @@
         "data/itsm_mco_data.xml",
         "views/itsm_estate_views.xml",
         "views/itsm_portal_estate_templates.xml",
+        "views/itsm_portal_security_templates.xml",
     ],
     "demo": ["demo/itsm_demo.xml"],
     "assets": {

@@ -5,6 +5,9 @@ from odoo.exceptions import ValidationError
 from odoo.http import request
 
 from .itsm_kb_portal import itsm_kb_published_suggestions
+from .portal_input import portal_id
+from .portal_input import portal_text_limit
+from .portal_input import text_too_long
 
 
 class ItsmHelpdeskTicketController(HelpdeskTicketController):
@@ -13,6 +16,36 @@ class ItsmHelpdeskTicketController(HelpdeskTicketController):
     What is posted is checked against what the user may choose: an unknown or archived domain, or a contract
     that is not the user's company's running contract, is refused and nothing is created.
     """
+
+    @http.route("/ticket/close", type="http", auth="user", methods=["POST"], website=True, csrf=True)
+    def support_ticket_close(self, ticket_id=None, stage_id=None, **kw):
+        """Close the ticket in one of its team's stages a client may close it in: the ticket's own client only.
+
+        Replaces helpdesk_mgmt's route, which looked the ticket up as the superuser and only checked the stage,
+        so that any portal user closed or cancelled any ticket with a GET. The ticket is looked up as the user
+        (record rules: the client's tickets and those it follows), by POST with the CSRF token (a GET answers
+        405): a ticket the user cannot read is a 404, a stage not offered on the ticket's page a 400.
+        """
+        ticket = request.env["helpdesk.ticket"]
+        number = portal_id(ticket_id)
+        ticket = ticket.search([("id", "=", number)], limit=1) if number else ticket
+        if not ticket:
+            raise request.not_found()
+        ticket_sudo = ticket.sudo()  # the portal reads tickets; the stage is written on its behalf
+        stages = ticket_sudo.team_id._get_applicable_stages().filtered("close_from_portal")
+        stage = stages.filtered(lambda candidate: candidate.id == portal_id(stage_id))
+        if not stage or ticket_sudo.closed:
+            values = {
+                "message": request.env._(
+                    "Ticket %(ticket)s cannot be closed this way: it is already closed, or the stage chosen is not "
+                    "one offered on its page.",
+                    ticket=ticket_sudo.number or ticket_sudo.name,
+                ),
+                "ticket": ticket_sudo,
+            }
+            return request.render("itsm_service_contract.portal_itsm_ticket_close_refused", values, status=400)
+        ticket_sudo.stage_id = stage
+        return request.redirect(f"/my/ticket/{ticket_sudo.id}")
 
     def _itsm_portal_contracts(self):
         client = request.env.user.partner_id.commercial_partner_id
@@ -26,9 +59,11 @@ class ItsmHelpdeskTicketController(HelpdeskTicketController):
         values = super()._get_create_new_ticket_values(**kw)
         values["itsm_domains"] = request.env["itsm.service.domain"].sudo().search([])
         values["itsm_contracts"] = self._itsm_portal_contracts()
+        values["itsm_text_limit"] = portal_text_limit(request.env)
         # "These steps may solve it": the published scenarios matching the subject (GET /new/ticket?subject=...);
         # a script may also ask /my/itsm/kb/suggest?q=... while the client types
-        subject = (kw.get("subject") or "").strip()
+        subject = kw.get("subject") if isinstance(kw.get("subject"), str) else ""
+        subject = subject.strip()
         values["itsm_subject"] = subject
         values["itsm_kb_suggestions"] = itsm_kb_published_suggestions(subject) if subject else []
         return values
@@ -36,22 +71,35 @@ class ItsmHelpdeskTicketController(HelpdeskTicketController):
     def _itsm_check_posted(self, kw):
         """(values to add to the ticket, error message or None) from the posted domain and contract."""
         values = {}
+        env = request.env
+        posted = ("subject", "description", "category", "team", "itsm_domain", "itsm_contract", "itsm_equipment_id")
+        if any(kw.get(name) is not None and not isinstance(kw[name], str) for name in posted):
+            # a file posted under a text field's name
+            return values, env._("The form was not filled in as expected: fill it in again.")
+        error = text_too_long(env, kw, {"subject": env._("The subject"), "description": env._("The description")})
+        if error:
+            return values, error
+        # helpdesk_mgmt reads these two with int(): anything but an id of theirs is refused here first
+        if kw.get("category") and not env["helpdesk.ticket.category"].search_count(
+            [("id", "=", portal_id(kw["category"]) or 0)]
+        ):
+            return values, env._("The category you chose does not exist: choose one from the list.")
+        if kw.get("team") and not env["helpdesk.ticket.team"].search_count([("id", "=", portal_id(kw["team"]) or 0)]):
+            return values, env._("The team you chose does not exist: choose one from the list.")
         raw_domain = (kw.get("itsm_domain") or "").strip()
         if raw_domain:
-            domain = (
-                request.env["itsm.service.domain"].sudo().browse(int(raw_domain)).exists()
-                if raw_domain.isdigit()
-                else None
-            )
+            domain_id = portal_id(raw_domain)
+            domain = env["itsm.service.domain"].sudo().browse(domain_id).exists() if domain_id else None
             if not domain or not domain.active:
                 return values, request.env._("The support domain you chose does not exist: choose one from the list.")
             values["itsm_domain_id"] = domain.id
         raw_contract = (kw.get("itsm_contract") or "").strip()
         if raw_contract:
             contracts = self._itsm_portal_contracts()
-            if not raw_contract.isdigit() or int(raw_contract) not in contracts.ids:
+            contract_id = portal_id(raw_contract)
+            if not contract_id or contract_id not in contracts.ids:
                 return values, request.env._("This contract is not one of your company's running contracts.")
-            values["itsm_contract_id"] = int(raw_contract)
+            values["itsm_contract_id"] = contract_id
         return values, None
 
     def _prepare_submit_ticket_vals(self, **kw):

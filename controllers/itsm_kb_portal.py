@@ -4,6 +4,8 @@ from odoo import http
 from odoo.addons.portal.controllers import portal
 from odoo.http import request
 
+from .portal_input import portal_id
+
 SUGGESTIONS = 5
 
 
@@ -20,13 +22,13 @@ class ItsmKnowledgePortal(portal.CustomerPortal):
     @http.route("/my/itsm/kb/suggest", type="http", auth="user", methods=["GET"], website=True)
     def itsm_kb_suggest(self, q="", **kw):
         """Titles and URLs of the published scenarios matching ``q``, as JSON (for the portal ticket form)."""
-        pages = itsm_kb_published_suggestions(q or "")
+        pages = itsm_kb_published_suggestions(q if isinstance(q, str) else "")
         body = [{"id": page.id, "title": page.name, "url": f"/my/itsm/kb/{page.id}"} for page in pages]
         return request.make_response(json.dumps(body), headers=[("Content-Type", "application/json")])
 
     @http.route("/my/itsm/kb/<int:page_id>", type="http", auth="user", website=True)
     def itsm_kb_page(self, page_id, **kw):
-        page = request.env["document.page"].browse(page_id)
+        page = request.env["document.page"].browse(portal_id(page_id) or [])
         if not (page.exists() and page.has_access("read") and page.itsm_is_scenario and page.itsm_portal_published):
             return request.redirect("/my")
         values = self._prepare_portal_layout_values()

@@ -9,6 +9,8 @@ from odoo.exceptions import UserError
 from odoo.http import request
 from odoo.tools import SQL
 
+from .portal_input import portal_id
+
 PAGE_SIZE = 20
 LEDGER_PAGE_SIZE = 50
 # the ticket filter lists the tickets most recently worked on; an older ticket is still a valid filter
@@ -27,6 +29,12 @@ class ItsmCustomerPortal(portal.CustomerPortal):
             Contract = request.env["itsm.contract"]
             values["itsm_contract_count"] = Contract.search_count([]) if Contract.has_access("read") else 0
         return values
+
+    def _document_check_access(self, model_name, document_id, access_token=None):
+        """No record for an id PostgreSQL's ``integer`` cannot hold (``/my/ticket/2**80``): MissingError, not a 500."""
+        if portal_id(document_id) is None:
+            raise MissingError(request.env._("This document does not exist."))
+        return super()._document_check_access(model_name, document_id, access_token=access_token)
 
     @staticmethod
     def _itsm_page(page):
@@ -167,7 +175,7 @@ class ItsmCustomerPortal(portal.CustomerPortal):
         months = self._itsm_contract_months(contract_sudo)
         tickets = self._itsm_contract_tickets(contract_sudo)
         domain = list(contract_domain)
-        if month in months:
+        if isinstance(month, str) and month in months:
             year, number = (int(part) for part in month.split("-"))
             domain += [
                 ("date", ">=", f"{year}-{number:02d}-01"),
@@ -175,7 +183,7 @@ class ItsmCustomerPortal(portal.CustomerPortal):
             ]
         else:
             month = None
-        ticket_id = int(ticket) if ticket and str(ticket).isdigit() and int(ticket) <= 2**31 - 1 else None
+        ticket_id = portal_id(ticket) if ticket else None
         if ticket_id and ticket_id not in tickets.ids:
             # a ticket worked on long ago, past the choices listed: still a filter of this contract's lines
             if Line.search_count([*contract_domain, ("ticket_id", "=", ticket_id)], limit=1):

@@ -3,6 +3,7 @@ from odoo.http import request
 
 from .helpdesk_portal import ItsmHelpdeskTicketController
 from .portal import ItsmCustomerPortal
+from .portal_input import portal_id
 
 ESTATE_LIMIT = 1000
 
@@ -59,10 +60,9 @@ class ItsmEstateHelpdeskTicketController(ItsmHelpdeskTicketController):
         raw = (kw.get("itsm_equipment_id") or "").strip()
         if raw:
             client = request.env.user.partner_id.commercial_partner_id
+            equipment_id = portal_id(raw)
             equipment = (
-                request.env["maintenance.equipment"].sudo().browse(int(raw)).exists()
-                if raw.isdigit() and int(raw) <= 2**31 - 1
-                else None
+                request.env["maintenance.equipment"].sudo().browse(equipment_id).exists() if equipment_id else None
             )
             if not equipment or equipment.itsm_partner_id != client:
                 return values, request.env._("This machine is not one of your company's: choose one from the list.")

@@ -17,6 +17,7 @@ from . import helpdesk_ticket_sla
 from . import helpdesk_ticket_stage
 from . import helpdesk_ticket_team
 from . import ir_actions_report
+from . import ir_http
 from . import itsm_activity_sheet
 from . import itsm_calendar_cache_mixin
 from . import itsm_committee

@@ -224,7 +224,8 @@ class DocumentPage(models.Model):
         fewer than ``limit``, up to ``KB_FILL_CANDIDATES`` pages matching only common terms are ranked with them (the
         plain OR query, bounded). The CTEs are MATERIALIZED: inlined, ``itsm_kb_query`` ran again for every page.
         """
-        text = (text or "")[:1000]
+        # a NUL cannot be sent to PostgreSQL (GET /my/itsm/kb/suggest?q=%00): a blank like any other
+        text = (text or "")[:1000].replace("\x00", " ")
         if not text.strip():
             return []
         query = r"""

@@ -1,14 +1,17 @@
 import functools
 import io
+import re
 import subprocess
 
 from lxml import etree
 from lxml import html as lxml_html
+from markupsafe import Markup
 from reportlab.pdfbase import pdfmetrics
 
 from odoo import models
 from odoo.addons.base.models.ir_actions_report import _get_wkhtmltopdf_bin
 from odoo.exceptions import UserError
+from odoo.tools import html2plaintext
 from odoo.tools.pdf import ArrayObject
 from odoo.tools.pdf import DecodedStreamObject
 from odoo.tools.pdf import DictionaryObject
@@ -25,6 +28,52 @@ PLAIN_MARGIN_BOTTOM = 16
 # statement lines renders in seconds, see docs/performance.rst); past it the request is refused with a message
 # instead of keeping a worker and a wkhtmltopdf busy until Odoo's time limit.
 PDF_HTML_BUDGET = 32 * 1024 * 1024
+# What the addon's PDFs print of one free text, whoever typed it and however long it is (characters): a block
+# (description, diagnosis, minutes...) and a table cell or a heading (a subject, a line's work done...). A ticket
+# described with 4 MB kept wkhtmltopdf busy 53 s; cut there, every PDF a client can ask for renders in seconds.
+REPORT_BLOCK_LIMIT = 16000
+REPORT_CELL_LIMIT = 500
+
+
+# wkhtmltopdf's line breaking (``word-wrap: break-word``, as Bootstrap sets it) is quadratic in the length of a
+# word: 8 000 characters without a space take 10 s, 16 000 over a minute. A break opportunity (a zero-width
+# space, invisible) every WORD_LIMIT characters of a longer word keeps it linear.
+WORD_LIMIT = 60
+_LONG_WORD = re.compile(rf"(\S{{{WORD_LIMIT}}})(?=\S)")
+_LONG_WORD_HTML = re.compile(rf"[^\s<>]{{{WORD_LIMIT * 4}}}")
+
+
+def _breakable(text):
+    return _LONG_WORD.sub("\\1\u200b", text)
+
+
+def report_cut(value, limit=REPORT_CELL_LIMIT):
+    """``value`` (a text, or nothing) as a cell of the addon's PDFs prints it: ``limit`` characters at most, then …"""
+    text = value if isinstance(value, str) else ("" if value is None or value is False else str(value))
+    if isinstance(text, Markup):
+        text = html2plaintext(text[: limit * 4])
+    return _breakable(text if len(text) <= limit else text[:limit].rstrip() + "…")
+
+
+def report_clip(value, limit=REPORT_BLOCK_LIMIT):
+    """``(what to print, length of the whole text or 0 when printed whole, plain)`` of a block of free text.
+
+    HTML within ``limit`` characters prints as it is, unless it holds a very long word; longer, the plain text of
+    its beginning prints (only that beginning is converted: converting 4 MB of HTML takes seconds), cut at
+    ``limit`` characters, and the template says it is cut. ``plain``: a text whose line breaks the block keeps
+    (``white-space: pre-wrap``). A long word of a plain text gets break opportunities (see ``WORD_LIMIT``).
+    """
+    if not value:
+        return "", 0, False
+    total = len(value)
+    if isinstance(value, Markup):
+        if total <= limit and not _LONG_WORD_HTML.search(value):
+            return value, 0, False
+        value = html2plaintext(value[: limit * 4])
+    text = str(value)
+    if total <= limit:
+        return _breakable(text), 0, True
+    return _breakable(text[:limit]), total, True
 
 
 @functools.cache
@@ -53,6 +102,12 @@ class IrActionsReport(models.Model):
             and (report.report_name or "").startswith(MODULE_PREFIX)
             and not wkhtmltopdf_draws_headers()
         )
+
+    def _get_rendering_context(self, report, docids, data):
+        data = super()._get_rendering_context(report, docids, data)
+        if (report.report_name or "").startswith(MODULE_PREFIX):
+            data.update(itsm_cut=report_cut, itsm_clip=report_clip)
+        return data
 
     def _itsm_pdf_budget(self):
         """Bytes of HTML one request may hand wkhtmltopdf for one of the addon's reports."""

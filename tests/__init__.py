@@ -34,6 +34,7 @@ from . import test_rules
 from . import test_scope_portal
 from . import test_scope_routing
 from . import test_security_matrix
+from . import test_security_portal
 from . import test_security_records
 from . import test_sla
 from . import test_sla_rule
