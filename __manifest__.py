@@ -77,6 +77,7 @@
     ],
     "demo": ["demo/itsm_demo.xml"],
     "assets": {
+        "web.assets_frontend": ["itsm_service_contract/static/src/js/itsm_kb_suggest.js"],
         "web.assets_tests": ["itsm_service_contract/static/tests/tours/*.js"],
     },
     "application": True,
