@@ -15,8 +15,6 @@ from . import helpdesk_ticket_scope
 from . import helpdesk_ticket_sla
 from . import helpdesk_ticket_stage
 from . import helpdesk_ticket_team
-from . import itsm_digest_line
-from . import itsm_digest_preview
 from . import ir_actions_report
 from . import itsm_activity_sheet
 from . import itsm_calendar_cache_mixin

@@ -4,8 +4,9 @@ from odoo import api
 from odoo import fields
 from odoo import models
 
-from .helpdesk_ticket_team import DIGEST_REASONS
+from ..models.helpdesk_ticket_team import DIGEST_REASONS
 
+TEAMS_LIMIT = 100  # teams read by a user in none of them (an account manager)
 DIGEST_SECTIONS = [
     ("breached", "SLA breached"),
     ("at_risk", "SLA at risk"),
@@ -23,16 +24,16 @@ class ItsmDigestLine(models.TransientModel):
     _description = "Ticket to follow today"
     _order = "team_id, sequence, ticket_id"
 
-    team_id = fields.Many2one("helpdesk.ticket.team", string="Team", required=True, readonly=True, ondelete="cascade")
-    ticket_id = fields.Many2one("helpdesk.ticket", string="Ticket", required=True, readonly=True, ondelete="cascade")
+    team_id = fields.Many2one("helpdesk.ticket.team", required=True, readonly=True, ondelete="cascade")
+    ticket_id = fields.Many2one("helpdesk.ticket", required=True, readonly=True, ondelete="cascade")
     section = fields.Selection(
         DIGEST_SECTIONS, required=True, readonly=True, help="The digest's section: the ticket's first reason."
     )
     sequence = fields.Integer(readonly=True)
     reason_keys = fields.Char(readonly=True, help="All the reasons the ticket is listed for, comma-separated keys.")
-    reasons = fields.Char(compute="_compute_reasons", string="Reasons")
+    reasons = fields.Char(compute="_compute_reasons")
     client_id = fields.Many2one(
-        "res.partner", string="Client", readonly=True, help="The client company of the ticket (not the contact)."
+        "res.partner", readonly=True, help="The client company of the ticket (not the contact)."
     )
     user_id = fields.Many2one(related="ticket_id.user_id", string="Assigned to")
     itsm_sla_state = fields.Selection(related="ticket_id.itsm_sla_state")
@@ -53,7 +54,7 @@ class ItsmDigestLine(models.TransientModel):
         Team = self.env["helpdesk.ticket.team"]
         uid = self.env.uid
         teams = Team.search(["|", ("user_ids", "in", uid), ("user_id", "=", uid)])
-        return teams or Team.search([])
+        return teams or Team.search([], limit=TEAMS_LIMIT)
 
     @api.model
     def _itsm_refresh(self, now=None):
