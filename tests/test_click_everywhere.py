@@ -4,8 +4,8 @@ The crawler (``web/static/src/webclient/clickbot``, as ``web/tests/test_click_ev
 app, clicks each of its menus, each filter of each search view and each view switcher, and fails on the first
 error dialog: a view that does not load, an action whose context does not evaluate...
 
-One crawl per top-level section of the app (Contracts, Interventions, Service desk...), so that each stays
-short: the other sections are archived for the time of the crawl (in the test's transaction).
+One crawl (one test) per top-level section of the app and role (Contracts, Interventions, Service desk...), so
+that each stays short: the other sections are archived for the time of the crawl (in the test's transaction).
 """
 
 import logging
@@ -18,12 +18,21 @@ from odoo.tests import tagged
 _logger = logging.getLogger(__name__)
 
 ROOT_MENU = "itsm_service_contract.menu_itsm_root"
+SECTIONS = (
+    "menu_itsm_contracts",
+    "menu_itsm_interventions_root",
+    "menu_itsm_steering",
+    "menu_itsm_service_desk",
+    "menu_itsm_reporting",
+    "menu_itsm_config",
+)
 CRAWL = "odoo.loader.modules.get('@web/webclient/clickbot/clickbot_loader').startClickEverywhere('%s');"
 
 
 @tagged("post_install", "-at_install")
 class TestClickEverywhere(HttpCase):
-    """As an account manager and as a desk technician, every menu of the app opens without an error dialog."""
+    """As an account manager and as a desk technician (and the configuration as a service manager), every menu of
+    the app opens without an error dialog."""
 
     allow_end_on_form = True
 
@@ -44,41 +53,71 @@ class TestClickEverywhere(HttpCase):
             groups="itsm_service_contract.group_itsm_technician",
             tz="Europe/Paris",
         )
-        for user in cls.manager | cls.technician:
+        cls.service_manager = new_test_user(
+            cls.env,
+            login="itsm_click_service_manager",
+            name="Click Service Manager",
+            groups="itsm_service_contract.group_itsm_service_manager",
+            tz="Europe/Paris",
+        )
+        for user in cls.manager | cls.technician | cls.service_manager:
             if "tour_enabled" in user._fields:
                 user.tour_enabled = False
 
-    def _sections(self, user):
-        """The top-level sections of the app the user sees."""
+    def _crawl(self, user, section_xmlid):
+        """Crawl the app as ``user`` with only its section ``section_xmlid`` (skipped when the user does not see it)."""
+        section = self.env.ref(f"itsm_service_contract.{section_xmlid}")
         menus = self.env["ir.ui.menu"].with_user(user).load_menus(False)
+        if section.id not in menus:
+            self.skipTest(f"{user.login} does not see the section {section.name}")
+        others = self.env["ir.ui.menu"].browse(menus[self.env.ref(ROOT_MENU).id]["children"]) - section
+        # the crawl sees this section only: the others are archived for its time
+        others.write({"active": False})
+        started = time.time()
+        try:
+            self.browser_js(
+                "/odoo",
+                CRAWL % ROOT_MENU,
+                "odoo.isReady === true",
+                login=user.login,
+                timeout=180,
+                success_signal="clickbot test succeeded",
+            )
+        finally:
+            others.write({"active": True})
+        _logger.info("crawled %s as %s in %.1f s", section.name, user.login, time.time() - started)
+
+    def test_every_section_is_crawled(self):
         root = self.env.ref(ROOT_MENU)
-        return self.env["ir.ui.menu"].browse(menus[root.id]["children"])
+        sections = self.env["ir.ui.menu"].search([("parent_id", "=", root.id)])
+        self.assertEqual(
+            set(sections.get_external_id().values()), {f"itsm_service_contract.{xmlid}" for xmlid in SECTIONS}
+        )
 
-    def _crawl(self, user):
-        sections = self._sections(user)
-        self.assertTrue(sections, f"{user.login} sees no menu in the app")
-        for section in sections:
-            with self.subTest(user=user.login, section=section.name):
-                # the crawl sees this section only: the others are archived for its time
-                (sections - section).write({"active": False})
-                self.env.flush_all()
-                started = time.time()
-                try:
-                    self.browser_js(
-                        "/odoo",
-                        CRAWL % ROOT_MENU,
-                        "odoo.isReady === true",
-                        login=user.login,
-                        timeout=120,
-                        success_signal="clickbot test succeeded",
-                    )
-                finally:
-                    (sections - section).write({"active": True})
-                    self.env.flush_all()
-                _logger.info("crawled %s as %s in %.1f s", section.name, user.login, time.time() - started)
+    # one test per section and role: each crawl stays short (a technician sees neither Steering nor Reporting)
+    def test_manager_contracts(self):
+        self._crawl(self.manager, "menu_itsm_contracts")
 
-    def test_click_everywhere_account_manager(self):
-        self._crawl(self.manager)
+    def test_manager_interventions(self):
+        self._crawl(self.manager, "menu_itsm_interventions_root")
 
-    def test_click_everywhere_technician(self):
-        self._crawl(self.technician)
+    def test_manager_steering(self):
+        self._crawl(self.manager, "menu_itsm_steering")
+
+    def test_manager_service_desk(self):
+        self._crawl(self.manager, "menu_itsm_service_desk")
+
+    def test_manager_reporting(self):
+        self._crawl(self.manager, "menu_itsm_reporting")
+
+    def test_service_manager_configuration(self):
+        self._crawl(self.service_manager, "menu_itsm_config")
+
+    def test_technician_contracts(self):
+        self._crawl(self.technician, "menu_itsm_contracts")
+
+    def test_technician_interventions(self):
+        self._crawl(self.technician, "menu_itsm_interventions_root")
+
+    def test_technician_service_desk(self):
+        self._crawl(self.technician, "menu_itsm_service_desk")
