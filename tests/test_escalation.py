@@ -57,6 +57,7 @@ class TestEscalation(ItsmInterventionCase):
             "description": "The file server does not start",
             "partner_id": self.client_a_contact.id,
             "team_id": self.team.id,
+            "project_id": self.project.id,
             "stage_id": self.new_stage.id,
             "priority": "3",
             "itsm_request_date": requested,
