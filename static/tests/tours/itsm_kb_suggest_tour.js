@@ -10,7 +10,7 @@ registry.category("web_tour.tours").add("itsm_kb_suggest_tour", {
     steps: () => [
         {
             content: "No suggestion before typing",
-            trigger: ".itsm-kb-live .itsm-kb-suggestions.d-none",
+            trigger: ".itsm-kb-live .itsm-kb-suggestions.d-none:not(:visible)",
         },
         {
             content: "Type the subject of the new ticket",
@@ -28,7 +28,7 @@ registry.category("web_tour.tours").add("itsm_kb_suggest_tour", {
         },
         {
             content: "Nothing offered for the server",
-            trigger: ".itsm-kb-live .itsm-kb-suggestions.d-none",
+            trigger: ".itsm-kb-live .itsm-kb-suggestions.d-none:not(:visible)",
         },
     ],
 });
