@@ -67,6 +67,7 @@
         "views/itsm_monitoring_views.xml",
         "views/document_page_views.xml",
         "views/itsm_problem_views.xml",
+        "views/itsm_digest_views.xml",
         "views/itsm_kb_portal_templates.xml",
         "report/itsm_mco_report.xml",
         "report/itsm_dashboard_report.xml",
@@ -77,6 +78,7 @@
     ],
     "demo": ["demo/itsm_demo.xml"],
     "assets": {
+        "web.assets_frontend": ["itsm_service_contract/static/src/js/itsm_kb_suggest.js"],
         "web.assets_tests": ["itsm_service_contract/static/tests/tours/*.js"],
     },
     "application": True,

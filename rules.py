@@ -19,6 +19,8 @@ The models round what they store (2 decimals).
 import calendar
 import functools
 import math
+import re
+import unicodedata
 from datetime import datetime
 from datetime import time
 from datetime import timedelta
@@ -498,3 +500,113 @@ def local_to_utc(day, hour, tz_name):
     minutes = round(hour * 60)
     local = tz.localize(datetime.combine(day, time(hour=minutes // 60, minute=minutes % 60)))
     return local.astimezone(pytz.utc).replace(tzinfo=None)
+
+
+# --------------------------------------------------------------- knowledge suggestions
+# Words that say that something is broken, not what: a scenario sharing only these with a ticket is not relevant
+# ("the server does not respond any more" is not "the printer does not respond any more"). Folded (no accents,
+# lower case), French and English.
+KB_GENERIC_WORDS = frozenset(
+    (
+        "marche",
+        "marchent",
+        "fonctionne",
+        "fonctionnent",
+        "fonctionnement",
+        "plus",
+        "repond",
+        "repondent",
+        "reponse",
+        "bloque",
+        "bloquee",
+        "bloques",
+        "bloquees",
+        "erreur",
+        "erreurs",
+        "probleme",
+        "problemes",
+        "panne",
+        "pannes",
+        "hors",
+        "ligne",
+        "impossible",
+        "lent",
+        "lente",
+        "lents",
+        "souci",
+        "soucis",
+        "bug",
+        "bugs",
+        "demarre",
+        "demarrer",
+        "redemarre",
+        "redemarrer",
+        "acces",
+        "ouvre",
+        "ouvrir",
+        "affiche",
+        "message",
+        "depuis",
+        "toujours",
+        "encore",
+        "arrive",
+        "rien",
+        "tout",
+        "tous",
+        "toutes",
+        "merci",
+        "bonjour",
+        "urgent",
+        "svp",
+        "matin",
+        "soir",
+        "aujourd",
+        "hui",
+        "not",
+        "working",
+        "works",
+        "work",
+        "error",
+        "errors",
+        "down",
+        "offline",
+        "online",
+        "slow",
+        "issue",
+        "issues",
+        "problem",
+        "problems",
+        "broken",
+        "cannot",
+        "cant",
+        "failed",
+        "fails",
+        "failure",
+        "since",
+        "anymore",
+        "still",
+        "hello",
+        "thanks",
+        "please",
+    )
+)
+
+
+def kb_fold(word):
+    """``"Répond"`` -> ``"repond"``: lower case without accents (what ``KB_GENERIC_WORDS`` holds)."""
+    decomposed = unicodedata.normalize("NFKD", word.lower())
+    return "".join(char for char in decomposed if not unicodedata.combining(char))
+
+
+def kb_specific_text(text):
+    """The words of ``text`` that say what is at fault: without the generic malfunction words
+    (``KB_GENERIC_WORDS``) nor the excluded ones (``-word``). A suggested scenario must match one of them: the
+    relevance floor of the suggestions. Empty when the ticket says only that something is broken."""
+    words = []
+    for token in (text or "").split():
+        if token.startswith("-"):
+            continue
+        for word in re.split(r"\W+", token):
+            if len(word) > 1 and not word.isdigit() and kb_fold(word) not in KB_GENERIC_WORDS:
+                words.append(word)
+    return " ".join(words)

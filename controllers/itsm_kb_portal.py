@@ -7,12 +7,13 @@ from odoo.http import request
 from .portal_input import portal_id
 
 SUGGESTIONS = 5
+KB_LIST_LIMIT = 200
 
 
-def itsm_kb_published_suggestions(text):
+def itsm_kb_published_suggestions(text, limit=SUGGESTIONS):
     """Published scenarios matching ``text`` for the portal user, read through the user's record rules."""
     env = request.env
-    ids = env["document.page"].sudo()._itsm_kb_search(text, limit=SUGGESTIONS, company_id=None, published=True)
+    ids = env["document.page"].sudo()._itsm_kb_search(text, limit=limit, company_id=None, published=True)
     pages = env["document.page"].browse(ids)
     readable = pages._filtered_access("read")
     return readable.sorted(lambda page: ids.index(page.id))
@@ -25,6 +26,23 @@ class ItsmKnowledgePortal(portal.CustomerPortal):
         pages = itsm_kb_published_suggestions(q if isinstance(q, str) else "")
         body = [{"id": page.id, "title": page.name, "url": f"/my/itsm/kb/{page.id}"} for page in pages]
         return request.make_response(json.dumps(body), headers=[("Content-Type", "application/json")])
+
+    @http.route("/my/itsm/kb", type="http", auth="user", website=True)
+    def itsm_kb_list(self, search="", **kw):
+        """The resolution scenarios published to the portal, the best matches of ``search`` first."""
+        Page = request.env["document.page"]
+        search = (search or "").strip()[:200]
+        if search:
+            pages = itsm_kb_published_suggestions(search, limit=KB_LIST_LIMIT)
+        else:
+            pages = Page.search(
+                [("itsm_is_scenario", "=", True), ("itsm_portal_published", "=", True), ("type", "=", "content")],
+                order="name, id",
+                limit=KB_LIST_LIMIT,
+            )
+        values = self._prepare_portal_layout_values()
+        values.update({"pages": pages, "search": search, "page_name": "itsm_kb_list"})
+        return request.render("itsm_service_contract.portal_itsm_kb_list", values)
 
     @http.route("/my/itsm/kb/<int:page_id>", type="http", auth="user", website=True)
     def itsm_kb_page(self, page_id, **kw):

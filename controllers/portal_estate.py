@@ -1,4 +1,6 @@
 from odoo import http
+from odoo.exceptions import AccessError
+from odoo.exceptions import MissingError
 from odoo.http import request
 
 from .helpdesk_portal import ItsmHelpdeskTicketController
@@ -36,6 +38,25 @@ class ItsmEstatePortal(ItsmCustomerPortal):
 
     @http.route(["/my/mco/<int:report_id>"], type="http", auth="public", website=True)
     def portal_my_mco_report(self, report_id, access_token=None, **kw):
+        """The MCO report as a page (summary, checks, tickets opened), with a link to its PDF."""
+        try:
+            report_sudo = self._document_check_access("itsm.mco.report", report_id, access_token)
+        except (AccessError, MissingError):
+            return request.redirect("/my")
+        if report_sudo.state != "sent":
+            return request.redirect("/my")
+        values = self._prepare_portal_layout_values()
+        values.update(
+            {
+                "report": report_sudo,
+                "page_name": "itsm_mco_report",
+                "pdf_url": report_sudo.get_portal_url(suffix="/pdf"),
+            }
+        )
+        return request.render("itsm_service_contract.portal_my_mco_report", values)
+
+    @http.route(["/my/mco/<int:report_id>/pdf"], type="http", auth="public", website=True)
+    def portal_my_mco_report_pdf(self, report_id, access_token=None, **kw):
         return self._itsm_download_pdf(
             "itsm.mco.report",
             report_id,

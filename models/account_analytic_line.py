@@ -9,6 +9,8 @@ from odoo.exceptions import UserError
 from odoo.exceptions import ValidationError
 from odoo.tools import float_compare
 from odoo.tools import float_round
+from odoo.tools import format_datetime
+from odoo.tools import format_time
 from odoo.tools.sql import create_index
 
 from .. import rules
@@ -102,6 +104,13 @@ class AccountAnalyticLine(models.Model):
         string="How it is counted",
         compute="_compute_itsm_surcharge_detail",
         help="How the credit hours were obtained from the time spent, in the reader's language.",
+    )
+    itsm_counted_as = fields.Char(
+        string="Counted as",
+        compute="_compute_itsm_counted_as",
+        help="The hours this intervention counts, from its start time and duration, in the working calendar's "
+        "time zone, and whether they fall outside working hours (surcharged). Check the start time of an "
+        "intervention logged after the fact: it defaults to the moment it is logged.",
     )
     itsm_credit_move_ids = fields.One2many("itsm.credit.move", "timesheet_id", string="Credit moves")
     itsm_activity_sheet_id = fields.Many2one(
@@ -248,6 +257,34 @@ class AccountAnalyticLine(models.Model):
                 line.itsm_count_terms,
                 lang=lang,
             )
+
+    @api.depends("date_time", "unit_amount", "itsm_nho_hours", "itsm_count_terms", "itsm_contract_id")
+    @api.depends_context("lang")
+    def _compute_itsm_counted_as(self):
+        """``"Counted 17:30 - 19:00 (Europe/Paris): 1:30 outside working hours, +50 %"``: the hours the surcharge
+        was judged on, in the reader's language and the contract calendar's time zone."""
+        for line in self:
+            if not (line.date_time and line.itsm_count_terms and line.unit_amount >= 0):
+                line.itsm_counted_as = False
+                continue
+            tz = line.itsm_contract_id.calendar_id.tz or self.env.user.tz or "UTC"
+            start = line.date_time
+            end = start + timedelta(hours=line.unit_amount)
+            span = {
+                "start": format_datetime(self.env, start, tz=tz, dt_format="short"),
+                "end": format_time(self.env, end, tz=tz, time_format="short"),
+                "tz": tz,
+            }
+            if float_compare(line.itsm_nho_hours, 0.0, precision_digits=2) > 0:
+                pct = line.itsm_count_terms.get("nho_pct") or 0
+                line.itsm_counted_as = self.env._(
+                    "Counted %(start)s - %(end)s (%(tz)s): %(nho)s outside working hours, +%(pct)s %%",
+                    nho=rules.format_hours(line.itsm_nho_hours),
+                    pct=f"{pct:g}",
+                    **span,
+                )
+            else:
+                line.itsm_counted_as = self.env._("Counted %(start)s - %(end)s (%(tz)s): within working hours", **span)
 
     def _itsm_working_intervals(self):
         """Working intervals (naive UTC) of each calendar over the span of these lines.

@@ -7,6 +7,7 @@ from odoo.exceptions import AccessError
 from odoo.exceptions import UserError
 from odoo.tools import html_sanitize
 
+from .. import rules
 from ..access import checked
 
 _logger = logging.getLogger(__name__)
@@ -222,14 +223,20 @@ class DocumentPage(models.Model):
         most ``KB_CANDIDATES`` of these pages (that match the whole query too: phrases, excluded words) are then
         ranked as before with the whole query (common terms included), the boosts and the use count. If they are
         fewer than ``limit``, up to ``KB_FILL_CANDIDATES`` pages matching only common terms are ranked with them (the
-        plain OR query, bounded). The CTEs are MATERIALIZED: inlined, ``itsm_kb_query`` ran again for every page.
+        plain OR query, bounded). Relevance floor: a page must also match one of the ticket's words that say what
+        is at fault (``rules.kb_specific_text``): a printer scenario sharing "ne répond plus" with a server ticket
+        is not offered; a ticket that only says that something is broken gets no suggestion. The CTEs are
+        MATERIALIZED: inlined, ``itsm_kb_query`` ran again for every page.
         """
         # a NUL cannot be sent to PostgreSQL (GET /my/itsm/kb/suggest?q=%00): a blank like any other
         text = (text or "")[:1000].replace("\x00", " ")
-        if not text.strip():
+        specific = rules.kb_specific_text(text)
+        if not specific.strip():
             return []
         query = r"""
             WITH q AS MATERIALIZED (SELECT itsm_kb_query(%(text)s) AS query),
+                 -- the relevance floor: a page must match one of the words that say what is at fault
+                 sq AS MATERIALIZED (SELECT itsm_kb_query(%(specific)s) AS query),
                  stats AS MATERIALIZED (
                     SELECT s.most_common_elems::text::text[] AS elems, s.most_common_elem_freqs AS freqs,
                            greatest(c.reltuples, 1) AS pages
@@ -261,9 +268,10 @@ class DocumentPage(models.Model):
                  -- the pages matching the rare terms (and the whole query: phrases, excluded words)
                  found AS MATERIALIZED (
                     SELECT p.id, p.itsm_search, p.itsm_use_count
-                      FROM document_page p, tq, q
+                      FROM document_page p, tq, q, sq
                      WHERE p.itsm_search @@ tq.prefilter
                        AND p.itsm_search @@ q.query
+                       AND p.itsm_search @@ sq.query
                        AND p.itsm_is_scenario
                        AND p.active
                        AND (NOT %(published)s OR p.itsm_portal_published)
@@ -273,9 +281,10 @@ class DocumentPage(models.Model):
                  -- too few: pages matching only common terms fill the list (only then scanned: one-time filter)
                  more AS (
                     SELECT p.id, p.itsm_search, p.itsm_use_count
-                      FROM document_page p, tq, q
+                      FROM document_page p, tq, q, sq
                      WHERE (SELECT count(*) FROM found) < %(limit)s
                        AND p.itsm_search @@ q.query
+                       AND p.itsm_search @@ sq.query
                        AND NOT p.itsm_search @@ tq.prefilter
                        AND p.itsm_is_scenario
                        AND p.active
@@ -300,6 +309,7 @@ class DocumentPage(models.Model):
             query,
             {
                 "text": text,
+                "specific": specific,
                 "published": bool(published),
                 "company": company_id or None,
                 "category": category_id or None,

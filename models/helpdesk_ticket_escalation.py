@@ -89,6 +89,35 @@ class HelpdeskTicket(models.Model):
                 )
             )
 
+    def _itsm_escalation_target(self):
+        """{level, team, project, warning} of this ticket's next escalation, shown by the wizard before confirming.
+
+        ``project``: where time is logged once escalated (the new team's timesheet project, else the ticket's
+        current one); ``warning``: why the escalation will be refused, or False.
+        """
+        self.ensure_one()
+        level = NEXT_LEVEL.get(self.itsm_support_level)
+        contract = self.itsm_contract_id
+        team = contract[LEVEL_TEAM[level]] if contract and level else self.env["helpdesk.ticket.team"]
+        project = team._itsm_timesheet_project() or self.project_id
+        warning = False
+        if self.closed:
+            warning = self.env._("The ticket is closed: it cannot be escalated.")
+        elif not level:
+            warning = self.env._("The ticket is already at level 3, the last level of the escalation path.")
+        elif not team:
+            warning = self.env._(
+                "Contract %(contract)s has no level %(level)s team.",
+                contract=contract.name or self.env._("(none)"),
+                level=level,
+            )
+        elif not project:
+            warning = self.env._(
+                "Team %(team)s has no project with timesheets and the ticket has none: time could not be logged.",
+                team=team.display_name,
+            )
+        return {"level": level or False, "team": team, "project": project, "warning": warning}
+
     def _itsm_escalate(self, reason, automatic=False):
         """Move this ticket one level up the contract's path: its team, one history record, a message and a
         to-do for the new team's leader. Returns the escalation record (False when an automatic escalation is
@@ -123,6 +152,22 @@ class HelpdeskTicket(models.Model):
                     contract=contract.name or self.env._("(none)"),
                 )
             )
+        project = team._itsm_timesheet_project() or self.project_id
+        if not project:
+            if automatic:
+                _logger.info(
+                    "Ticket %s: team %s has no timesheet project, automatic escalation skipped", self.id, team.id
+                )
+                return False
+            raise UserError(
+                self.env._(
+                    "Ticket %(ticket)s cannot be escalated to %(team)s: the team has no project with timesheets and "
+                    "the ticket has none, so no time could be logged on it. Enable timesheets on the team and set "
+                    "its project.",
+                    ticket=self.display_name,
+                    team=team.display_name,
+                )
+            )
         previous_team, previous_level = self.team_id, self.itsm_support_level
         # The history is written here only (no user may create or change it through the ACL): as superuser,
         # with the author and the moment fixed by this path, never by the caller's values.
@@ -148,7 +193,7 @@ class HelpdeskTicket(models.Model):
         # technician is not in, so the rest runs as superuser, the technician staying the author.
         # The level and the team only: routing runs on a domain change at level 1, never here.
         ticket = self.sudo()
-        ticket.write({"team_id": team.id, "itsm_support_level": level})
+        ticket.write({"team_id": team.id, "itsm_support_level": level, "project_id": project.id})
         ticket.message_post(
             body=self.env._(
                 "Escalated from level %(from)s (%(from_team)s) to level %(to)s (%(to_team)s)%(how)s: %(reason)s",

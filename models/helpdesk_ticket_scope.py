@@ -107,6 +107,18 @@ class HelpdeskTicket(models.Model):
         values = {}
         if not contract:
             return values, None
+        values, line = self._itsm_route_team(contract, domain, scopes, ticket_name)
+        project = self.env["helpdesk.ticket.team"].browse(values.get("team_id"))._itsm_timesheet_project()
+        if project:
+            # routed by the server, not by the form's onchange: the ticket gets its team's project here, so that
+            # time can be logged on it at once (the Timesheets tab shows)
+            values["project_id"] = project.id
+        return values, line
+
+    @api.model
+    def _itsm_route_team(self, contract, domain, scopes, ticket_name):
+        """(values, scope line or None): the team and level of ``_itsm_route_for``, without the project."""
+        values = {}
         line = scopes.get(contract.id, {}).get(domain.id) if domain else None
         if line and line.coverage == "routed":
             values = {"team_id": line.team_id.id, "itsm_support_level": line.level}
@@ -193,7 +205,7 @@ class HelpdeskTicket(models.Model):
             values = {
                 key: value
                 for key, value in values.items()
-                if (ticket[key].id if key == "team_id" else ticket[key]) != value
+                if (ticket[key].id if key in ("team_id", "project_id") else ticket[key]) != value
             }
             if values:
                 groups.setdefault(tuple(sorted(values.items())), []).append(ticket.id)

@@ -27,6 +27,13 @@ class HelpdeskTicketTeam(models.Model):
         help="Day the team's last daily follow-up e-mail was sent: at most one a day.",
     )
 
+    def _itsm_timesheet_project(self):
+        """The project time is logged on for a ticket of this team: its default project when the team allows
+        timesheets and that project has them, else an empty recordset."""
+        team = self[:1].sudo()
+        project = team.default_project_id if team.allow_timesheet else team.default_project_id.browse()
+        return project.sudo(False) if project.allow_timesheets else self.env["project.project"]
+
     # ------------------------------------------------------------ business days
     @api.model
     def _itsm_working_days(self, calendar, today):
@@ -193,6 +200,15 @@ class HelpdeskTicketTeam(models.Model):
         self.invalidate_recordset(["itsm_digest_date"])
         return self.browse(claimed)
 
+    def _itsm_digest_render(self, sections, today, lang, template=None):
+        """(subject, body) of this team's digest in ``lang``: what the morning e-mail holds, and its preview."""
+        self.ensure_one()
+        template = template or self.env.ref("itsm_service_contract.mail_template_itsm_daily_digest").sudo()
+        context = {"digest": sections, "digest_date": today}
+        subject = template._render_field("subject", self.ids, set_lang=lang, add_context=context)[self.id]
+        body = template._render_field("body_html", self.ids, set_lang=lang, add_context=context)[self.id]
+        return subject, body
+
     @api.model
     def _cron_itsm_daily_digest(self, now=None):
         """Send each helpdesk team the morning list of its open tickets that need a look.
@@ -220,9 +236,7 @@ class HelpdeskTicketTeam(models.Model):
             for partner in recipients[team.id]:
                 by_lang.setdefault(partner.lang or "en_US", []).append(partner.id)
             for lang, partner_ids in by_lang.items():
-                context = {"digest": sections, "digest_date": today}
-                subject = template._render_field("subject", team.ids, set_lang=lang, add_context=context)[team.id]
-                body = template._render_field("body_html", team.ids, set_lang=lang, add_context=context)[team.id]
+                subject, body = team._itsm_digest_render(sections, today, lang, template)
                 mails.append(
                     {
                         "subject": subject,

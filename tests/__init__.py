@@ -1,6 +1,7 @@
 from . import test_action_access
 from . import test_activity_sheet
 from . import test_calendar_schedule
+from . import test_click_everywhere
 from . import test_committee
 from . import test_contract_bad_input
 from . import test_contract_lifecycle

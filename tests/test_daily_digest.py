@@ -117,6 +117,37 @@ class TestDailyDigest(ItsmInterventionCase):
         self.assertFalse(self.quiet.itsm_digest_date)
         self.assertEqual(self.desk.itsm_digest_date, date(2026, 11, 20))
 
+    def test_digest_names_the_client_company(self):
+        """Issue 25: the digest names the client company (commercial partner), not the contact who wrote."""
+        self.env["helpdesk.ticket.team"]._cron_itsm_daily_digest(now=MORNING)
+        body = self._mails(self.desk).body_html
+        self.assertEqual(body.count("(Client A Industries)"), 5, body)
+        self.assertNotIn("Alice A", body)
+
+    def test_follow_today_is_the_digest(self):
+        """Issue 25: *To follow today* lists what the digest lists, by the same code, with a preview of the mail."""
+        tech = new_test_user(
+            self.env, "digest_tech", groups="itsm_service_contract.group_itsm_technician", email="tech@example.com"
+        )
+        self.desk.user_ids = [(4, tech.id)]
+        Line = self.env["itsm.digest.line"].with_user(tech)
+        lines = Line._itsm_refresh(MORNING)
+        expected = {t.name: reasons for t, reasons in self.desk._itsm_digest_data(MORNING)[self.desk.id]}
+        self.assertEqual({line.ticket_id.name: line.reason_keys.split(",") for line in lines}, expected)
+        self.assertEqual(lines.team_id, self.desk, "the technician's team only")
+        self.assertEqual(lines.client_id, self.client_a)
+        both = lines.filtered(lambda line: line.ticket_id.name == "Breached and stale")
+        self.assertEqual((both.section, both.reasons), ("breached", "SLA breached, Not updated"))
+        # opening the menu computes them again, the previous rows go
+        action = Line.action_itsm_follow_today()
+        self.assertEqual(action["res_model"], "itsm.digest.line")
+        self.assertFalse(lines.exists())
+        # the preview is the morning e-mail of the technician's team
+        preview = self.env["itsm.digest.preview"].browse(Line.action_itsm_preview_digest()["res_id"])
+        self.assertIn("Desk A: tickets to follow up today", preview.body_html)
+        self.assertIn("(Client A Industries)", preview.body_html)
+        self.assertNotIn("Alice A", preview.body_html)
+
     def test_business_days(self):
         Team = self.env["helpdesk.ticket.team"]
         working = Team._itsm_working_days(self.calendar, date(2026, 11, 13))

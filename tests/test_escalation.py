@@ -57,6 +57,7 @@ class TestEscalation(ItsmInterventionCase):
             "description": "The file server does not start",
             "partner_id": self.client_a_contact.id,
             "team_id": self.team.id,
+            "project_id": self.project.id,
             "stage_id": self.new_stage.id,
             "priority": "3",
             "itsm_request_date": requested,
@@ -122,6 +123,41 @@ class TestEscalation(ItsmInterventionCase):
             first.with_user(self.technician).write({"reason": "Changed"})
         with self.assertRaises(AccessError):
             first.with_user(self.technician).unlink()
+
+    def test_wizard_shows_the_target_level_team_and_project(self):
+        """Issue 25: the wizard says to which level, team and project the ticket goes before confirming."""
+        ticket = self._new()
+        self.assertEqual(ticket.project_id, self.project, "routed to the desk: its project")
+        action = ticket.with_user(self.technician).action_itsm_escalate()
+        Wizard = self.env["itsm.escalation.wizard"].with_user(self.technician).with_context(**action["context"])
+        wizard = Wizard.new({"ticket_id": ticket.id})
+        self.assertEqual(
+            (wizard.support_level, wizard.team_id, wizard.target_level, wizard.target_team_id),
+            ("1", self.team, "2", self.team_n2),
+        )
+        # level 2 has no timesheet project: the time stays logged on the ticket's project
+        self.assertEqual((wizard.target_project_id, wizard.target_warning), (self.project, False))
+        project_n2 = self.env["project.project"].create({"name": "Level 2 support", "allow_timesheets": True})
+        self.team_n2.write({"allow_timesheet": True, "default_project_id": project_n2.id})
+        wizard = Wizard.create({"reason": "Needs a system administrator"})
+        self.assertEqual(wizard.target_project_id, project_n2)
+        wizard.action_confirm()
+        self.assertEqual(
+            (ticket.team_id, ticket.itsm_support_level, ticket.project_id), (self.team_n2, "2", project_n2)
+        )
+
+    def test_refused_when_time_could_not_be_logged(self):
+        """Issue 25: escalation never leaves a ticket on which no time can be logged: it is refused, and the
+        wizard says why before confirming."""
+        ticket = self._new()
+        ticket.project_id = False
+        wizard = self.env["itsm.escalation.wizard"].new({"ticket_id": ticket.id})
+        self.assertEqual(wizard.target_team_id, self.team_n2)
+        self.assertIn("Level 2 systems has no project with timesheets", wizard.target_warning)
+        with self.assertRaisesRegex(UserError, f"{ticket.display_name}.*Level 2 systems.*no project with timesheets"):
+            ticket._itsm_escalate("Needs a system administrator")
+        self.assertEqual((ticket.team_id, ticket.itsm_support_level), (self.team, "1"))
+        self.assertFalse(ticket.itsm_escalation_ids)
 
     def test_refused_on_closed_ticket_and_without_reason(self):
         ticket = self._new()

@@ -64,6 +64,26 @@ class TestEstatePortal(ItsmInterventionCase, HttpCase):
         self.assertEqual(own.status_code, 200)
         self.assertNotIn("pc-lawyer", own.text)
 
+    def test_mco_report_page_with_its_pdf(self):
+        """Issue 25: an MCO report is a portal page (its checks, its results) with a link to its PDF."""
+        page = self.url_open(f"/my/mco/{self.report_a.id}")
+        self.assertEqual(page.status_code, 200)
+        self.assertIn("text/html", page.headers["Content-Type"])
+        for line in self.report_a.line_ids:
+            self.assertIn(line.check_name, page.text)
+        self.assertIn(f'href="/my/mco/{self.report_a.id}/pdf', page.text)
+        pdf = self.url_open(f"/my/mco/{self.report_a.id}/pdf")
+        self.assertEqual(pdf.status_code, 200)
+        # in test mode Odoo renders the report's HTML instead of the PDF
+        self.assertIn(pdf.headers["Content-Type"], ("application/pdf", "text/html; charset=utf-8"))
+        self.assertIn("attachment", pdf.headers.get("Content-Disposition", ""))
+        # another client's report: neither its page nor its PDF
+        for url in (f"/my/mco/{self.report_b.id}", f"/my/mco/{self.report_b.id}/pdf"):
+            with self.subTest(url=url):
+                response = self.url_open(url, allow_redirects=False)
+                self.assertIn(response.status_code, (302, 303))
+                self.assertTrue(response.headers["Location"].endswith("/my"))
+
     def test_ticket_form_offers_own_machines_and_refuses_others(self):
         form = self.url_open("/new/ticket")
         self.assertIn("pc-alice-0042", form.text)

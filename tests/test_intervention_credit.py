@@ -1,6 +1,8 @@
 from datetime import date
 from datetime import datetime
 
+from freezegun import freeze_time
+
 from odoo.exceptions import AccessError
 from odoo.exceptions import UserError
 from odoo.exceptions import ValidationError
@@ -77,6 +79,29 @@ class TestInterventionCredit(ItsmInterventionCase):
         line = self._log(datetime(2026, 11, 18, 17, 0), 2.0)
         # 17:00-18:00 normal, 18:00-19:00 NHO: 1 + 1 x 1.5
         self.assertEqual((line.itsm_counted_hours, line.itsm_nho_hours, line.itsm_credit_hours), (2.0, 1.0, 2.5))
+
+    def test_start_time_logged_after_the_fact_is_shown(self):
+        """Issue 25: a line logged at 18:30 with the default start time (now) is surcharged as NHO, and says so:
+        the hours it counts and the surcharge's reason are on the line."""
+        values = {
+            "name": "Printer fixed this afternoon",
+            "ticket_id": self.ticket.id,
+            "project_id": self.project.id,
+            "employee_id": self.employee.id,
+            "unit_amount": 1.0,
+        }
+        with freeze_time("2026-11-18 18:30:00"):
+            late = self.env["account.analytic.line"].create(values)
+        self.assertEqual(
+            late.date_time, datetime(2026, 11, 18, 18, 30), "the start defaults to the moment it is logged"
+        )
+        self.assertEqual((late.itsm_nho_hours, late.itsm_credit_hours), (1.0, 1.5))
+        self.assertRegex(late.itsm_counted_as, r"^Counted 11/18/26, 6:30\s?PM - 7:30\s?PM \(UTC\): ")
+        self.assertTrue(late.itsm_counted_as.endswith("1 h 00 outside working hours, +50 %"), late.itsm_counted_as)
+        # the technician sets the real start: within the working calendar, no surcharge, and the line says so
+        late.date_time = datetime(2026, 11, 18, 14, 0)
+        self.assertEqual((late.itsm_nho_hours, late.itsm_credit_hours), (0.0, 1.0))
+        self.assertRegex(late.itsm_counted_as, r"2:00\s?PM - 3:00\s?PM \(UTC\): within working hours$")
 
     def test_public_holiday(self):
         line = self._log(datetime(2026, 11, 11, 10, 0), 1.0)

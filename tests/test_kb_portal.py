@@ -60,7 +60,29 @@ class TestKbPortal(ItsmInterventionCase, HttpCase):
         self.assertIn("These steps may solve it", page.text)
         self.assertIn(f"/my/itsm/kb/{self.published.id}", page.text)
         self.assertNotIn(f"/my/itsm/kb/{self.draft.id}", page.text)
-        self.assertNotIn("These steps may solve it", self.url_open("/new/ticket").text)
+        # without a subject the box is there for the suggestions made while typing, hidden
+        self.assertIn("itsm-kb-suggestions d-none", self.url_open("/new/ticket").text)
+
+    def test_scenarios_suggested_while_typing(self):
+        """Issue 25: the new-ticket form asks /my/itsm/kb/suggest as the client types (tour), with a debounce."""
+        form = self.url_open("/new/ticket")
+        self.assertIn('data-url="/my/itsm/kb/suggest"', form.text)
+        self.start_tour("/new/ticket", "itsm_kb_suggest_tour", login="itsm_portal_a")
+
+    def test_portal_home_links_scenarios_and_problems(self):
+        """Issue 25: /my leads to the scenarios and to the problems; the scenario list shows the published ones."""
+        home = self.url_open("/my")
+        self.assertEqual(home.status_code, 200)
+        self.assertIn('href="/my/itsm/kb"', home.text)
+        self.assertIn('href="/my/itsm/problems"', home.text)
+        listing = self.url_open("/my/itsm/kb")
+        self.assertEqual(listing.status_code, 200)
+        self.assertIn(f'href="/my/itsm/kb/{self.published.id}"', listing.text)
+        self.assertNotIn(f"/my/itsm/kb/{self.draft.id}", listing.text)
+        found = self.url_open("/my/itsm/kb?search=imprimante%20hors%20ligne")
+        self.assertIn(f'href="/my/itsm/kb/{self.published.id}"', found.text)
+        self.assertNotIn("procédure interne", found.text)
+        self.assertIn("No scenario found", self.url_open("/my/itsm/kb?search=serveur%20messagerie").text)
 
     def test_article_pages(self):
         page = self.url_open(f"/my/itsm/kb/{self.published.id}")

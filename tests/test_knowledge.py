@@ -87,6 +87,32 @@ class TestKnowledge(KnowledgeCase):
         ticket3 = self._incident("The printer is offline")
         self.assertEqual(ticket3.itsm_kb_suggestion_ids[:1], english)
 
+    def test_relevance_floor_no_printer_scenario_on_a_server_ticket(self):
+        """Issue 25: a printer scenario shares only "ne répond plus", "hors ligne" with a server ticket: not offered."""
+        Page = self.env["document.page"]
+        printer_stuck = Page.create(
+            {
+                "name": "Imprimante bloquée",
+                "itsm_is_scenario": True,
+                "itsm_symptoms": "L'imprimante ne répond plus et reste hors ligne, erreur à l'impression.",
+                "content": "<p>Éteindre l'imprimante, vider la file d'attente.</p>",
+            }
+        )
+        server = self._incident("Le serveur de fichiers ne répond plus", "Serveur hors ligne depuis ce matin, erreur")
+        suggested = server.itsm_kb_suggestion_ids
+        self.assertFalse(suggested & (printer_stuck | self.printer_page | self.toner_page), suggested.mapped("name"))
+        # without the floor the shared words alone would have found them
+        self.env.cr.execute(
+            "SELECT count(*) FROM document_page WHERE id = %s AND itsm_search @@ itsm_kb_query(%s)",
+            [printer_stuck.id, server.name],
+        )
+        self.assertEqual(self.env.cr.fetchone()[0], 1)
+        # the same words about a printer find it
+        printer = self._incident("L'imprimante ne répond plus", "Imprimante hors ligne depuis ce matin")
+        self.assertIn(printer_stuck, printer.itsm_kb_suggestion_ids)
+        # a ticket that only says that something is broken gets no suggestion
+        self.assertFalse(self._incident("Ne répond plus", "Erreur, hors ligne").itsm_kb_suggestion_ids)
+
     def test_category_boost(self):
         # both articles match "bloqué" once in their symptoms; the one of the ticket's category comes first
         Page = self.env["document.page"]

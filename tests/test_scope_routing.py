@@ -328,3 +328,21 @@ class TestScopeRouting(ItsmInterventionCase):
         self.assertEqual((ticket.team_id, ticket.itsm_support_level), (self.team_n2, "2"))
         _logger.info("ticket creation: %s queries without scope, %s routed", plain, routed)
         self.assertLessEqual(routed - plain, 2, (plain, routed))
+
+    def test_routed_ticket_is_loggable_on_its_team_project(self):
+        """Issue 25: a ticket routed to a level-2 team with timesheets gets that team's project (Timesheets tab)."""
+        project_n2 = self.env["project.project"].create({"name": "Level 2 support", "allow_timesheets": True})
+        self.team_n2.default_project_id = project_n2
+        # created without any project, as from the portal or an e-mail: routing gives it the team's project
+        ticket = self._new(self.servers, project_id=False)
+        self.assertEqual((ticket.team_id, ticket.itsm_support_level), (self.team_n2, "2"))
+        self.assertEqual(ticket.project_id, project_n2)
+        # routed later, by a change of domain at level 1
+        ticket = self._new(self.workstation, project_id=False)
+        self.assertEqual((ticket.team_id, ticket.project_id), (self.team, self.project))
+        ticket.itsm_domain_id = self.servers
+        self.assertEqual((ticket.team_id, ticket.project_id), (self.team_n2, project_n2))
+        # a team without timesheets leaves the ticket's project as it is
+        self.team_n2.allow_timesheet = False
+        ticket = self._new(self.servers)
+        self.assertEqual((ticket.team_id, ticket.project_id), (self.team_n2, self.project))
