@@ -275,7 +275,7 @@ class TestPortalPdfBounds(PortalSecurityCase):
         report.action_done()
         report.with_context(force_report_rendering=False).action_send()
         self.authenticate("itsm_portal_a", "itsm_portal_a")
-        page = self._timed_pdf(f"/my/mco/{report.id}", f"{REPORTS}_mco", report)
+        page = self._timed_pdf(f"/my/mco/{report.id}/pdf", f"{REPORTS}_mco", report)
         self.assertIn("The text is cut here", page.text)
 
     def test_dashboard_of_a_huge_contract_title(self):
