@@ -339,6 +339,7 @@ class TestPortalOddInput(PortalSecurityCase):
             "/my/statements/{}",
             "/my/committees/{}",
             "/my/mco/{}",
+            "/my/mco/{}/pdf",
             "/my/ticket/{}/assistance-form",
             "/my/ticket/{}",
         ):
