@@ -4,7 +4,7 @@ PYTHON ?= python3
 DEVCTL = $(PYTHON) tools/devctl.py
 export ODOO_SRC
 
-.PHONY: run test test-module lint wheel wheel-check pot stop bench load alerts-load screenshots clean
+.PHONY: run test test-module lint wheel wheel-check pot stop bench load alerts-load probe screenshots clean
 
 run:  ## install what is missing, create the demo database once, serve Odoo on :8069
 	$(DEVCTL) run
@@ -49,6 +49,9 @@ SHOTS ?= claire.moreau:portal@/my/contracts admin:admin@/odoo/action-itsm_servic
 
 load:  ## load and fault test against a real server (--workers 4, 8 clients x 200 interventions, SIGKILL)
 	$(PYTHON) tools/load_test.py $(LOAD_ARGS)
+
+probe:  ## attack a copy of the demo as a hostile client, a second client and a technician would (own server, free ports)
+	$(PYTHON) tools/hostile_probe.py
 
 alerts-load:  ## monitoring webhook under load: 2 sources x 2 replicas, 200 alerts x 5 notifications, SIGKILL, hostile payloads
 	$(PYTHON) tools/alerts_load.py $(ALERTS_LOAD_ARGS)

@@ -320,29 +320,33 @@ def setup():
     return odoo_cmd, env, bindir
 
 
+def create_demo_db(odoo_cmd, env, bindir, db):
+    """The demo database: the addon with its demo data, French loaded (the demo's clients are in Lyon)."""
+    say(f"creating database {db} with {MODULE} and its demo data (a few minutes)")
+    rc = subprocess.run(
+        [
+            *odoo_cmd,
+            *odoo_args(db),
+            "-i",
+            MODULE,
+            "--load-language",
+            "fr_FR",
+            "--stop-after-init",
+            "--log-level",
+            "warn",
+        ],
+        env=env,
+        check=False,
+    ).returncode
+    if rc != 0:
+        drop_db(bindir, db)
+        die(f"Installing {MODULE} failed (exit {rc}); see the log above.", 1)
+
+
 def cmd_run(args):
     odoo_cmd, env, bindir = setup()
     if not db_exists(bindir, DEMO_DB):
-        say(f"creating database {DEMO_DB} with {MODULE} and its demo data (a few minutes)")
-        # French is loaded with the database: the demo's clients are in Lyon and read French documents
-        rc = subprocess.run(
-            [
-                *odoo_cmd,
-                *odoo_args(DEMO_DB),
-                "-i",
-                MODULE,
-                "--load-language",
-                "fr_FR",
-                "--stop-after-init",
-                "--log-level",
-                "warn",
-            ],
-            env=env,
-            check=False,
-        ).returncode
-        if rc != 0:
-            drop_db(bindir, DEMO_DB)
-            die(f"Installing {MODULE} failed (exit {rc}); see the log above.", 1)
+        create_demo_db(odoo_cmd, env, bindir, DEMO_DB)
     say(f"serving Odoo on http://localhost:{HTTP_PORT} -- database {DEMO_DB}, login admin / password admin")
     os.execvpe(odoo_cmd[0], [*odoo_cmd, *odoo_args(DEMO_DB), "--http-port", HTTP_PORT, *args.odoo_args], env)
 
