@@ -74,7 +74,12 @@
         "views/itsm_estate_views.xml",
         "views/itsm_portal_estate_templates.xml",
     ],
-    "demo": ["demo/itsm_demo.xml"],
+    "demo": [
+        "demo/itsm_demo_team.xml",
+        "demo/itsm_demo.xml",
+        "demo/itsm_demo_knowledge.xml",
+        "demo/itsm_demo_desk.xml",
+    ],
     "assets": {
         "web.assets_tests": ["itsm_service_contract/static/tests/tours/*.js"],
     },
