@@ -15,7 +15,7 @@ EXPECTED_SCENARIOS = {
     "ticket_demo_erp": "kb_demo_erp",
     "ticket_demo_printer_atelier_3": "kb_demo_printer",
 }
-TEAM_LEVEL = {"helpdesk_team_demo_n1": "1", "helpdesk_team_demo_n2": "2", "helpdesk_team_demo": "3"}
+TEAM_LEVEL = {"helpdesk_team_demo_n1": "1", "helpdesk_team_demo_n2": "2", "helpdesk_team_demo_n3": "3"}
 
 
 @tagged("post_install", "-at_install")
