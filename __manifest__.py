@@ -76,7 +76,12 @@
         "views/itsm_portal_estate_templates.xml",
         "views/itsm_portal_security_templates.xml",
     ],
-    "demo": ["demo/itsm_demo.xml"],
+    "demo": [
+        "demo/itsm_demo_team.xml",
+        "demo/itsm_demo.xml",
+        "demo/itsm_demo_knowledge.xml",
+        "demo/itsm_demo_desk.xml",
+    ],
     "assets": {
         "web.assets_frontend": ["itsm_service_contract/static/src/js/itsm_kb_suggest.js"],
         "web.assets_tests": ["itsm_service_contract/static/tests/tours/*.js"],

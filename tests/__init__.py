@@ -10,6 +10,7 @@ from . import test_credit_package
 from . import test_credit_purchase
 from . import test_daily_digest
 from . import test_dashboard
+from . import test_demo_story
 from . import test_draw_lock
 from . import test_escalation
 from . import test_estate
