@@ -194,15 +194,16 @@ class HelpdeskTicket(models.Model):
         # The level and the team only: routing runs on a domain change at level 1, never here.
         ticket = self.sudo()
         ticket.write({"team_id": team.id, "itsm_support_level": level, "project_id": project.id})
+        staff = ticket.company_id._itsm_staff_env()
         ticket.message_post(
-            body=self.env._(
+            body=staff._(
                 "Escalated from level %(from)s (%(from_team)s) to level %(to)s (%(to_team)s)%(how)s: %(reason)s",
                 **{
                     "from": previous_level,
                     "from_team": previous_team.display_name or "-",
                     "to": level,
                     "to_team": team.display_name,
-                    "how": self.env._(", automatically") if automatic else "",
+                    "how": staff._(", automatically") if automatic else "",
                     "reason": reason,
                 },
             ),

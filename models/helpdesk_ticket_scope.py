@@ -141,7 +141,7 @@ class HelpdeskTicket(models.Model):
 
     def _itsm_routed_body(self, line):
         self.ensure_one()
-        return self.env._(
+        return self.company_id._itsm_staff_env()._(
             "Routed to %(team)s (domain %(domain)s is handled by %(team)s).",
             team=line.team_id.display_name,
             domain=self.itsm_domain_id.display_name,

@@ -507,11 +507,12 @@ class ItsmMonitoringSource(models.Model):
 
     def _itsm_description(self, alert, previous_ticket=None):
         """The ticket's description: annotations and labels as escaped text, the link to the alert's source."""
-        parts = [Markup("<p>%s</p>") % self.env._("Opened by the monitoring source %(name)s.", name=self.name)]
+        staff = self.company_id._itsm_staff_env()
+        parts = [Markup("<p>%s</p>") % staff._("Opened by the monitoring source %(name)s.", name=self.name)]
         if previous_ticket:
             parts.append(
                 Markup("<p>%s</p>")
-                % self.env._("The same alert was handled earlier in ticket %(ticket)s.", ticket=previous_ticket.number)
+                % staff._("The same alert was handled earlier in ticket %(ticket)s.", ticket=previous_ticket.number)
             )
         if alert["starts_at"]:
             parts.append(Markup("<p>%s %s UTC</p>") % (self.env._("Started at:"), alert["starts_at"]))
