@@ -242,7 +242,10 @@ def _month_triggers(table, contract, dates, columns):
                 %(insert)s
             ELSIF TG_OP = 'DELETE' THEN
                 %(delete)s
-            ELSE
+            -- an UPDATE pairs the old and new rows only when one of them is dated in a closed month: the
+            -- writes of the current month (most of them) only scan the transition tables
+            ELSIF EXISTS (SELECT 1 FROM old_rows WHERE %(closed)s) OR EXISTS (SELECT 1 FROM new_rows WHERE %(closed)s)
+            THEN
                 %(update)s
             END IF;
             RETURN NULL;
@@ -253,5 +256,8 @@ def _month_triggers(table, contract, dates, columns):
         insert=upsert(rows("new_rows")),
         delete=upsert(rows("old_rows")),
         update=upsert(changed_rows),
+        closed=SQL(" OR ").join(
+            SQL("%s < date_trunc('month', now() AT TIME ZONE 'UTC')", SQL.identifier(column)) for column in dates
+        ),
         triggers=triggers,
     )
