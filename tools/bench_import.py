@@ -177,7 +177,7 @@ def run_plain(code):
             env=env,
             check=True,
         )
-    run_db = f"{PLAIN_DB}_scratch"
+    run_db = f"{PLAIN_DB}_scratch_{os.getpid()}"
     devctl.drop_db(bindir, run_db)
     devctl.psql(bindir, f'CREATE DATABASE "{run_db}" TEMPLATE "{PLAIN_DB}"')
     devctl.say(f"history import without the addon on {run_db}")

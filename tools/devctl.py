@@ -560,7 +560,7 @@ def run_bench_shell(code, label, scratch=False):
     )
     run_db = db
     if scratch:
-        run_db = f"{db}_scratch"
+        run_db = f"{db}_scratch_{os.getpid()}"  # two benchmarks at once each drop only their own copy
         drop_db(bindir, run_db)
         psql(bindir, f'CREATE DATABASE "{run_db}" TEMPLATE "{db}"')
     say(f"{label} on {run_db} ({os.cpu_count()} cores)")
