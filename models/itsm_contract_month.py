@@ -6,8 +6,9 @@ are computed once and kept here, and the dashboard computes only the current mon
 figures are not kept. Its cost is then that of one month of activity, whatever the length of the history.
 
 Kept figures are invalidated by PostgreSQL triggers (``init()``), so that nothing escapes them: ORM writes,
-recomputations of stored fields (an SLA matrix changed), SQL. Each trigger marks the months a changed row
-belongs to (its old and new values) as stale and increments their ``generation``; the dashboard reads a month's
+recomputations of stored fields (an SLA matrix changed), SQL. The triggers are statement-level (issue 24): each
+statement marks the months its changed rows belong to (their old and new values) as stale and increments their
+``generation`` once, whatever its number of rows (see ``_month_triggers``); the dashboard reads a month's
 generation before its data and stores its figures only if the generation has not moved in between (an
 ``INSERT ... ON CONFLICT DO UPDATE ... WHERE generation = ...``): a change committed while the figures were
 being computed leaves the month stale, never wrong. The current month is never kept.
