@@ -41,6 +41,8 @@ bench:  ## benchmarks of the addon against plain Odoo (prints figures)
 	$(PYTHON) tools/bench_knowledge.py
 	$(PYTHON) tools/bench_dashboard.py
 	$(PYTHON) tools/bench_mco.py
+	$(PYTHON) tools/bench_bulk.py
+	$(PYTHON) tools/bench_import.py
 
 screenshots:  ## screenshots of the demo (make run must be serving it) at 1 400 and 390 px, into .work/screenshots
 	$(PYTHON) tools/screenshots.py $(SHOTS)

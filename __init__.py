@@ -5,6 +5,8 @@ from . import models
 from . import report
 from . import wizards
 from .models.itsm_contract_month import WATCHED
+from .models.itsm_contract_month import month_functions
+from .models.itsm_contract_month import month_triggers
 
 
 def pre_init_hook(env):
@@ -22,11 +24,10 @@ def uninstall_hook(env):
     call functions that refer to columns and tables gone with the addon) and their functions."""
     cr = env.cr
     watched = [table for table, _contract, _dates, _columns in WATCHED]
-    triggers = [(table, f"itsm_contract_month_{table}_{kind}") for table in watched for kind in ("change", "row")]
-    triggers += [
-        ("helpdesk_ticket_stage", "itsm_contract_month_stage_change"),
-        ("document_page", "itsm_document_page_search"),
-    ]
+    # the dashboard's statement-level triggers, and the row-level ones of 18.0.1.1.0 should any be left
+    triggers = month_triggers()
+    triggers += [(table, f"itsm_contract_month_{table}_{kind}") for table in watched for kind in ("change", "row")]
+    triggers.append(("document_page", "itsm_document_page_search"))
     for table, trigger in triggers:
         cr.execute(
             "SELECT 1 FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid WHERE c.relname = %s AND t.tgname = %s",
@@ -40,8 +41,7 @@ def uninstall_hook(env):
         ("itsm_kb_query", SQL("text")),
         ("itsm_kb_vector", SQL("text, text, text")),
         ("itsm_kb_fold", SQL("text")),
-        *((f"itsm_contract_month_{table}", SQL("")) for table in watched),
-        ("itsm_contract_month_stage", SQL("")),
+        *((function, SQL("")) for function in month_functions()),
         ("itsm_contract_month_touch", SQL("integer, timestamp[]")),
         ("itsm_document_page_search_trigger", SQL("")),
     ):

@@ -6,8 +6,9 @@ are computed once and kept here, and the dashboard computes only the current mon
 figures are not kept. Its cost is then that of one month of activity, whatever the length of the history.
 
 Kept figures are invalidated by PostgreSQL triggers (``init()``), so that nothing escapes them: ORM writes,
-recomputations of stored fields (an SLA matrix changed), SQL. Each trigger marks the months a changed row
-belongs to (its old and new values) as stale and increments their ``generation``; the dashboard reads a month's
+recomputations of stored fields (an SLA matrix changed), SQL. The triggers are statement-level (issue 24): each
+statement marks the months its changed rows belong to (their old and new values) as stale and increments their
+``generation`` once, whatever its number of rows (see ``_month_triggers``); the dashboard reads a month's
 generation before its data and stores its figures only if the generation has not moved in between (an
 ``INSERT ... ON CONFLICT DO UPDATE ... WHERE generation = ...``): a change committed while the figures were
 being computed leaves the month stale, never wrong. The current month is never kept.
@@ -79,61 +80,8 @@ class ItsmContractMonth(models.Model):
 
     def init(self):
         cr = self.env.cr
-        cr.execute(
-            """
-            CREATE OR REPLACE FUNCTION itsm_contract_month_touch(contract integer, days timestamp[])
-            RETURNS void LANGUAGE sql AS $$
-                INSERT INTO itsm_contract_month (contract_id, month, valid, generation)
-                SELECT DISTINCT contract, date_trunc('month', day)::date, false, 1
-                  FROM unnest(days) AS day
-                 WHERE contract IS NOT NULL AND day IS NOT NULL
-                   AND day < date_trunc('month', now() AT TIME ZONE 'UTC')
-                ON CONFLICT (contract_id, month)
-                DO UPDATE SET valid = false, generation = itsm_contract_month.generation + 1 $$
-            """
-        )
         for table, contract, dates, columns in WATCHED:
-            function = SQL.identifier(f"itsm_contract_month_{table}")
-            table_sql = SQL.identifier(table)
-
-            def days(row, dates=dates):
-                return SQL(", ").join(SQL("%s.%s::timestamp", SQL(row), SQL.identifier(column)) for column in dates)
-
-            changed = SQL(" OR ").join(
-                SQL("OLD.%s IS DISTINCT FROM NEW.%s", SQL.identifier(column), SQL.identifier(column))
-                for column in columns
-            )
-            cr.execute(
-                SQL(
-                    """
-                    CREATE OR REPLACE FUNCTION %(function)s() RETURNS trigger LANGUAGE plpgsql AS $$
-                    BEGIN
-                        IF TG_OP <> 'INSERT' THEN
-                            PERFORM itsm_contract_month_touch(OLD.%(contract)s, ARRAY[%(old_days)s]);
-                        END IF;
-                        IF TG_OP <> 'DELETE' THEN
-                            PERFORM itsm_contract_month_touch(NEW.%(contract)s, ARRAY[%(new_days)s]);
-                        END IF;
-                        RETURN NULL;
-                    END $$;
-                    DROP TRIGGER IF EXISTS %(change)s ON %(table)s;
-                    CREATE TRIGGER %(change)s AFTER UPDATE OF %(columns)s ON %(table)s
-                        FOR EACH ROW WHEN (%(changed)s) EXECUTE FUNCTION %(function)s();
-                    DROP TRIGGER IF EXISTS %(row)s ON %(table)s;
-                    CREATE TRIGGER %(row)s AFTER INSERT OR DELETE ON %(table)s
-                        FOR EACH ROW EXECUTE FUNCTION %(function)s();
-                    """,
-                    function=function,
-                    contract=SQL.identifier(contract),
-                    old_days=days("OLD"),
-                    new_days=days("NEW"),
-                    change=SQL.identifier(f"itsm_contract_month_{table}_change"),
-                    row=SQL.identifier(f"itsm_contract_month_{table}_row"),
-                    table=table_sql,
-                    columns=SQL(", ").join(SQL.identifier(column) for column in columns),
-                    changed=changed,
-                )
-            )
+            cr.execute(_month_triggers(table, contract, dates, columns))
         # a stage that becomes closed (or open) changes the resolutions of all its tickets
         cr.execute(
             """
@@ -199,3 +147,118 @@ class ItsmContractMonth(models.Model):
                 ),
             )
         )
+
+
+# the triggers and functions kept on each watched table (the uninstall hook drops them)
+EVENTS = ("insert", "update", "delete")
+
+
+def month_triggers():
+    """``[(table, trigger)]`` of the triggers ``init()`` creates, plus the stage's."""
+    triggers = [(table, f"itsm_contract_month_{table}_{event}") for table, *_rest in WATCHED for event in EVENTS]
+    return [*triggers, ("helpdesk_ticket_stage", "itsm_contract_month_stage_change")]
+
+
+def month_functions():
+    """The names of the trigger functions ``init()`` creates (they take no argument)."""
+    return [*(f"itsm_contract_month_{table}" for table, *_rest in WATCHED), "itsm_contract_month_stage"]
+
+
+def _month_triggers(table, contract, dates, columns):
+    """The statement-level triggers that mark stale the closed months touched by a statement on ``table``.
+
+    One trigger per event (PostgreSQL allows transition tables only on a trigger of one event with no column
+    list), and one upsert per statement: the distinct (contract, month) pairs of the rows written, each marked
+    once, in a fixed order (two statements never lock the same months in opposite orders). An UPDATE marks the
+    months of the old and of the new values of the rows whose watched columns changed; the others (a ticket's
+    description edited, a write_date bumped) touch nothing. The work is a scan of the transition tables:
+    linear in the rows written, whatever the number of rows of a month.
+    """
+
+    def days(alias, contract_of):
+        return SQL(", ").join(
+            SQL("(%s.%s, %s.%s::timestamp)", SQL(contract_of), SQL.identifier(contract), SQL(alias), SQL.identifier(d))
+            for d in dates
+        )
+
+    def upsert(source):
+        return SQL(
+            """
+            INSERT INTO itsm_contract_month (contract_id, month, valid, generation)
+            SELECT contract, month, false, 1
+              FROM (SELECT DISTINCT touched.contract, date_trunc('month', touched.day)::date AS month
+                      FROM %(source)s
+                     WHERE touched.contract IS NOT NULL AND touched.day IS NOT NULL
+                       AND touched.day < date_trunc('month', now() AT TIME ZONE 'UTC')) AS months
+             ORDER BY contract, month
+            ON CONFLICT (contract_id, month)
+            DO UPDATE SET valid = false, generation = itsm_contract_month.generation + 1;
+            """,
+            source=source,
+        )
+
+    def rows(transition):
+        return SQL(
+            "%s AS r CROSS JOIN LATERAL (VALUES %s) AS touched (contract, day)",
+            SQL.identifier(transition),
+            days("r", "r"),
+        )
+
+    changed = SQL(" OR ").join(
+        SQL("o.%s IS DISTINCT FROM n.%s", SQL.identifier(column), SQL.identifier(column)) for column in columns
+    )
+    changed_rows = SQL(
+        "old_rows AS o JOIN new_rows AS n ON n.id = o.id AND (%s) "
+        "CROSS JOIN LATERAL (VALUES %s, %s) AS touched (contract, day)",
+        changed,
+        days("o", "o"),
+        days("n", "n"),
+    )
+    function = SQL.identifier(f"itsm_contract_month_{table}")
+    table_sql = SQL.identifier(table)
+    triggers = SQL("").join(
+        SQL(
+            """
+            DROP TRIGGER IF EXISTS %(trigger)s ON %(table)s;
+            CREATE TRIGGER %(trigger)s AFTER %(event)s ON %(table)s REFERENCING %(transition)s
+                FOR EACH STATEMENT EXECUTE FUNCTION %(function)s();
+            """,
+            trigger=SQL.identifier(f"itsm_contract_month_{table}_{event}"),
+            table=table_sql,
+            event=SQL(event.upper()),
+            transition=SQL(transition),
+            function=function,
+        )
+        for event, transition in (
+            ("insert", "NEW TABLE AS new_rows"),
+            ("update", "OLD TABLE AS old_rows NEW TABLE AS new_rows"),
+            ("delete", "OLD TABLE AS old_rows"),
+        )
+    )
+    return SQL(
+        """
+        CREATE OR REPLACE FUNCTION %(function)s() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            IF TG_OP = 'INSERT' THEN
+                %(insert)s
+            ELSIF TG_OP = 'DELETE' THEN
+                %(delete)s
+            -- an UPDATE pairs the old and new rows only when one of them is dated in a closed month: the
+            -- writes of the current month (most of them) only scan the transition tables
+            ELSIF EXISTS (SELECT 1 FROM old_rows WHERE %(closed)s) OR EXISTS (SELECT 1 FROM new_rows WHERE %(closed)s)
+            THEN
+                %(update)s
+            END IF;
+            RETURN NULL;
+        END $$;
+        %(triggers)s
+        """,
+        function=function,
+        insert=upsert(rows("new_rows")),
+        delete=upsert(rows("old_rows")),
+        update=upsert(changed_rows),
+        closed=SQL(" OR ").join(
+            SQL("%s < date_trunc('month', now() AT TIME ZONE 'UTC')", SQL.identifier(column)) for column in dates
+        ),
+        triggers=triggers,
+    )

@@ -312,6 +312,68 @@ class TestDashboard(ItsmInterventionCase, HttpCase):
         self.assertEqual((resolution[0], resolution[2], resolution[3]), ((0, 1), (0, 1), (0, 1)))
         self.assertEqual(data, self._dashboard()["data"])
 
+    def test_bulk_statement_marks_each_month_once(self):
+        """One statement over many rows marks each month it touches once (issue 24: the month's row was updated
+        once per source row, a statement of 20 000 rows of a closed month took 33 to 82 times longer)."""
+        self._dashboard()  # the months that are over are kept
+        cr = self.env.cr
+
+        def months():
+            cr.execute(
+                "SELECT month, valid, generation FROM itsm_contract_month WHERE contract_id = %s",
+                [self.contract_b.id],
+            )
+            return {month: (valid, generation) for month, valid, generation in cr.fetchall()}
+
+        march, april, may, june = (date(2026, month, 1) for month in (3, 4, 5, 6))
+        before = months()
+        self.assertTrue(all(before[month][0] for month in (march, april, may, june)))
+        # 600 adjustments, half in March, half in April, in one statement
+        cr.execute(
+            """
+            INSERT INTO itsm_credit_move (contract_id, company_id, partner_id, date, move_type, hours, name, reason,
+                                          create_uid, write_uid, create_date, write_date)
+            SELECT %s, %s, %s, DATE '2026-03-05' + (n %% 2) * 30, 'adjustment', 0.25, 'Bulk ' || n, 'Bulk',
+                   1, 1, now(), now()
+              FROM generate_series(1, 600) AS n
+            """,
+            [self.contract_b.id, self.contract_b.company_id.id, self.contract_b.partner_id.id],
+        )
+        after = months()
+        for month in (march, april):
+            self.assertEqual(after[month], (False, before[month][1] + 1), "one mark per statement, not per row")
+        self.assertEqual(after[may], before[may], "a month the statement did not touch stays kept")
+        self.env.invalidate_all()
+        self.contract_b._itsm_recompute_credit_figures()
+        data = self._dashboard()["data"]
+        self.assertEqual(data["balance"][3], round(self.bought - 3.5 + 150, 2), "the 600 x 0.25 h counted")
+        kept = months()
+        # a column the figures do not read: nothing marked
+        cr.execute("UPDATE itsm_credit_move SET name = name || '.' WHERE name LIKE 'Bulk %%'")
+        self.assertEqual(months(), kept)
+        # the April moves moved to June: April (their old month) and June (their new one), once each
+        cr.execute(
+            "UPDATE itsm_credit_move SET date = DATE '2026-06-04' WHERE name LIKE 'Bulk %%' AND date = %s",
+            [date(2026, 4, 4)],
+        )
+        self.assertEqual(cr.rowcount, 300)
+        moved = months()
+        self.assertEqual(moved[april], (False, kept[april][1] + 1))
+        self.assertEqual(moved[june], (False, kept[june][1] + 1))
+        self.assertEqual((moved[march], moved[may]), (kept[march], kept[may]))
+        # deleted: the months of the rows deleted
+        self._dashboard()
+        kept = months()
+        cr.execute("DELETE FROM itsm_credit_move WHERE name LIKE 'Bulk %%'")
+        deleted = months()
+        for month in (march, june):
+            self.assertEqual(deleted[month], (False, kept[month][1] + 1))
+        self.assertEqual((deleted[april], deleted[may]), (kept[april], kept[may]))
+        self.env.invalidate_all()
+        self.contract_b._itsm_recompute_credit_figures()
+        self.assertEqual(self._dashboard()["data"], self._dashboard()["data"])
+        self.assertEqual(self._dashboard()["data"]["balance"][3], round(self.bought - 3.5, 2))
+
     def test_change_while_computing_leaves_the_month_stale(self):
         """The figures of a month are kept only if no change of its rows came after its generation was read."""
         Month = self.env["itsm.contract.month"]

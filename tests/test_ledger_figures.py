@@ -114,6 +114,7 @@ class TestLedgerFigures(ItsmInterventionCase):
         # 5 x 1 h 10 (1.1 h rounded up to the quarter hour: 1.25 h)
         self.assertAlmostEqual(kept["consumed_hours"], 6.25, places=2)
 
+    # no health check on time: on a loaded machine one draw once took 92 s (the test itself was not slower)
     @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
     @given(
         st.lists(

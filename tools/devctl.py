@@ -354,6 +354,8 @@ def cmd_run(args):
 RESULT_RE = re.compile(r"(\d+) failed, (\d+) error\(s\) of (\d+) tests when loading database")
 TEST_FAIL_RE = re.compile(r" (?:ERROR|CRITICAL) \S+ (\S+): (?:FAIL|ERROR): ")
 LOG_LEVEL_RE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ \d+ (ERROR|CRITICAL) ")
+# a line of the detailed tests report (odoo.tests.stats at DEBUG): "\t<module>.<file>.<Class>.<method>: 1.2s 45 queries"
+STAT_RE = re.compile(r"^\t(\S+): ([\d.]+)s (\d+) queries$")
 
 
 def cmd_test(args):
@@ -376,6 +378,9 @@ def cmd_test(args):
         "--stop-after-init",
         "--log-level",
         "test",
+        # per test (and per class set-up) time and queries, for the ten slowest printed at the end
+        "--log-handler",
+        "odoo.tests.stats:DEBUG",
         "--http-port",
         args.http_port,
         "--workers",
@@ -387,6 +392,7 @@ def cmd_test(args):
     tests = failed = 0
     other_errors = []
     test_failures = 0
+    timings = {}
     with (
         open(logfile, "w", encoding="utf-8") as log,
         subprocess.Popen(
@@ -407,6 +413,12 @@ def cmd_test(args):
                 or line.startswith(("Traceback", "  File", "AssertionError", "odoo."))
             ):
                 sys.stdout.write(line)
+            stat = STAT_RE.match(line)
+            if stat:
+                # methods only (the report also sums per class and per module), set-ups of classes included
+                if stat.group(1).count(".") >= 3:
+                    timings[stat.group(1)] = (float(stat.group(2)), int(stat.group(3)))
+                continue
             match = RESULT_RE.search(line)
             if match:
                 failed = int(match.group(1)) + int(match.group(2))
@@ -428,6 +440,7 @@ def cmd_test(args):
     if (rc != 0 or other_errors) and failed == 0:
         failed = 1
     passed = max(tests - failed, 0)
+    print_slowest(timings)
     say(
         f"{tests} tests run in {time.time() - started:.0f}s, Odoo exit code {rc}, "
         f"{len(other_errors)} error line(s) logged outside tests"
@@ -437,6 +450,19 @@ def cmd_test(args):
         say("no test ran: that counts as a failure")
         sys.exit(1)
     sys.exit(1 if failed or rc != 0 else 0)
+
+
+def print_slowest(timings, count=10, limit=30.0):
+    """Print the ``count`` slowest tests (a class's set-up counts as one) and those over ``limit`` seconds."""
+    if not timings:
+        return
+    say(f"the {min(count, len(timings))} slowest tests (of {len(timings)}, class set-ups included):")
+    slowest = sorted(timings.items(), key=lambda item: item[1][0], reverse=True)
+    for name, (seconds, queries) in slowest[:count]:
+        print(f"  {seconds:7.2f} s {queries:7d} queries  {name.split('.', 2)[-1]}", flush=True)
+    over = [name for name, (seconds, _queries) in slowest if seconds > limit]
+    if over:
+        say(f"{len(over)} test(s) over {limit:.0f} s: " + ", ".join(name.split(".", 2)[-1] for name in over))
 
 
 def cmd_pot(_args):
@@ -538,7 +564,7 @@ def run_bench_shell(code, label, scratch=False):
     )
     run_db = db
     if scratch:
-        run_db = f"{db}_scratch"
+        run_db = f"{db}_scratch_{os.getpid()}"  # two benchmarks at once each drop only their own copy
         drop_db(bindir, run_db)
         psql(bindir, f'CREATE DATABASE "{run_db}" TEMPLATE "{db}"')
     say(f"{label} on {run_db} ({os.cpu_count()} cores)")
