@@ -26,6 +26,7 @@ from . import itsm_committee_mco
 from . import itsm_contract
 from . import itsm_contract_actions
 from . import itsm_contract_dashboard
+from . import itsm_contract_figure_pending
 from . import itsm_contract_ledger
 from . import itsm_contract_monitoring
 from . import itsm_contract_recharge

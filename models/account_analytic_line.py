@@ -415,7 +415,7 @@ class AccountAnalyticLine(models.Model):
                 move._reverse(self.env._("Intervention no longer counted: %(line)s", line=line._itsm_move_label()))
         created = Move
         if to_create:
-            created = contracts[:1]._post_credit_moves(
+            created = Move.sudo()._itsm_post_consumptions(
                 [
                     {
                         "contract_id": line.itsm_contract_id.id,

@@ -1,27 +1,75 @@
+import logging
 from collections import defaultdict
+from functools import partial
 
+from odoo import SUPERUSER_ID
 from odoo import api
 from odoo import fields
 from odoo import models
 from odoo.exceptions import UserError
+from odoo.modules import module as odoo_module
+from odoo.modules.registry import Registry
 from odoo.tools import float_compare
 from odoo.tools import float_is_zero
 from odoo.tools import float_round
 
 from .itsm_contract import HOURS_DIGITS
 
+_logger = logging.getLogger(__name__)
+
 # Moves that buy credit: they restart the validity of the contract.
 CREDIT_MOVE_TYPES = ("purchase", "recharge")
 # Stored figures the ledger keeps up to date (itsm.contract._itsm_add_to_figures)
 FIGURE_FIELDS = ["credit_hours", "consumed_hours", "expired_hours", "adjusted_hours", "balance_hours"]
-# One statement whatever the move types: adding 0 to a figure leaves it as it is.
+# Columns of the pending figures' sums (itsm.contract.figure.pending), named apart from the contract's.
+PENDING_SUMS = ", ".join(f"COALESCE(SUM({name}), 0) AS pending_{name}" for name in FIGURE_FIELDS)
+PENDING_COLUMNS = ", ".join(FIGURE_FIELDS)
+# One statement whatever the move types: adding 0 to a figure leaves it as it is. The figures of the contract's
+# pending rows (overdraft-allowed draws not yet folded) are taken in the same statement.
 INCREMENT_FIGURES = (
+    "WITH gone AS (DELETE FROM itsm_contract_figure_pending WHERE contract_id = %(id)s "
+    f"RETURNING {PENDING_COLUMNS}), pending AS (SELECT {PENDING_SUMS} FROM gone) "
     "UPDATE itsm_contract SET "
-    + ", ".join(f"{name} = ROUND(COALESCE({name}, 0) + %({name})s, {HOURS_DIGITS})" for name in FIGURE_FIELDS)
-    + " WHERE id = %(id)s RETURNING "
-    + ", ".join(FIGURE_FIELDS)
+    + ", ".join(
+        f"{name} = ROUND(COALESCE(itsm_contract.{name}, 0) + %({name})s + pending.pending_{name}, {HOURS_DIGITS})"
+        for name in FIGURE_FIELDS
+    )
+    + " FROM pending WHERE itsm_contract.id = %(id)s RETURNING "
+    + ", ".join(f"itsm_contract.{name}" for name in FIGURE_FIELDS)
 )
+# Adds the pending figures of some contracts (all of them when the ids are NULL) to their rows, and deletes them.
+FOLD_PENDING = (
+    "WITH gone AS (DELETE FROM itsm_contract_figure_pending "
+    "WHERE %(ids)s::int[] IS NULL OR contract_id = ANY(%(ids)s::int[]) "
+    f"RETURNING contract_id, {PENDING_COLUMNS}), "
+    f"pending AS (SELECT contract_id, {PENDING_SUMS} FROM gone GROUP BY contract_id) "
+    "UPDATE itsm_contract SET "
+    + ", ".join(
+        f"{name} = ROUND(COALESCE(itsm_contract.{name}, 0) + pending.pending_{name}, {HOURS_DIGITS})"
+        for name in FIGURE_FIELDS
+    )
+    + " FROM pending WHERE itsm_contract.id = pending.contract_id RETURNING itsm_contract.id, "
+    + ", ".join(f"itsm_contract.{name}" for name in FIGURE_FIELDS)
+)
+INSERT_PENDING = f"INSERT INTO itsm_contract_figure_pending (contract_id, {PENDING_COLUMNS}) VALUES "
+POSTCOMMIT_KEY = "itsm_service_contract.fold_pending_figures"
 
+
+def _fold_after_commit(dbname, contract_ids):
+    """Add the pending figures of the contracts a transaction drew on to their rows, right after its commit.
+
+    Its own short transaction, READ COMMITTED: the UPDATE waits for a concurrent one on the same row and then
+    adds to the row as committed, it is never refused for a concurrent update (what REPEATABLE READ would do).
+    The contract rows are locked first, in id order, as every other writer of the figures does (no deadlock).
+    Whatever goes wrong here leaves the pending rows in place for the next fold: the draw is committed.
+    """
+    try:
+        with Registry(dbname).cursor() as cr:
+            cr.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            env["itsm.contract"].browse(sorted(contract_ids))._itsm_fold_pending_figures(lock=True)
+    except Exception:  # after the commit: never fail the request that committed the draw
+        _logger.warning("Pending ledger figures of contracts %s not folded yet", sorted(contract_ids), exc_info=True)
 
 class ItsmContract(models.Model):
     _inherit = "itsm.contract"
@@ -76,6 +124,9 @@ class ItsmContract(models.Model):
             delta = self._itsm_figures(by_type)
             if any(not float_is_zero(hours, precision_digits=HOURS_DIGITS) for hours in delta.values()):
                 increments[contract_id] = delta
+        deferred = self.browse(increments)._itsm_deferring_figures({cid: set(sums[cid]) for cid in increments})
+        if deferred:
+            self._itsm_post_pending_figures({cid: increments.pop(cid) for cid in deferred.ids})
         if increments:
             # pending ORM writes of the figures (a recompute) must reach the row before it is incremented
             self.flush_model(FIGURE_FIELDS)
@@ -90,6 +141,64 @@ class ItsmContract(models.Model):
                 self.env.cache.set(contract, field, field.convert_to_cache(float(row[name]), contract))
         whole._itsm_recompute_credit_figures()
 
+    def _itsm_deferring_figures(self, move_types):
+        """The contracts of ``self`` whose figures may wait for the fold after the commit: those that allow
+        overdrafts, for consumption moves only (nothing can refuse them, nothing decides on their balance).
+        ``move_types``: contract id -> move types posted."""
+        return self.filtered(
+            lambda contract: contract.overdraft_policy == "allow"
+            and contract.contract_type == "prepaid"
+            and move_types[contract.id] <= {"consumption"}
+        )
+
+    def _itsm_post_pending_figures(self, increments):
+        """Post the figures ``increments`` (contract id -> figures) as pending rows, without touching the
+        contract rows: an INSERT, which takes only the foreign key's ``KEY SHARE`` lock on the contract row and
+        conflicts with no other draw. The transaction's cache gets the new figures (the row's plus these);
+        the rows get them right after the commit (``_fold_after_commit``)."""
+        rows = [(cid, *(increments[cid][name] for name in FIGURE_FIELDS)) for cid in sorted(increments)]
+        self.env.cr.execute(INSERT_PENDING + ", ".join(["%s"] * len(rows)), rows)
+        contracts = self.browse(sorted(increments))
+        for contract in contracts:
+            current = {name: contract[name] for name in FIGURE_FIELDS}
+            contract.modified(FIGURE_FIELDS)
+            for name in FIGURE_FIELDS:
+                field = self._fields[name]
+                value = float_round(current[name] + increments[contract.id][name], HOURS_DIGITS)
+                self.env.cache.set(contract, field, field.convert_to_cache(value, contract))
+        if odoo_module.current_test and not self.env.context.get("itsm_defer_figures"):
+            # A test never commits: its folds run now, in its transaction (the same statement).
+            contracts._itsm_fold_pending_figures()
+            return
+        callbacks = self.env.cr.postcommit
+        if POSTCOMMIT_KEY not in callbacks.data:
+            callbacks.data[POSTCOMMIT_KEY] = set()
+            callbacks.add(partial(_fold_after_commit, self.env.cr.dbname, callbacks.data[POSTCOMMIT_KEY]))
+        callbacks.data[POSTCOMMIT_KEY].update(contracts.ids)
+
+    def _itsm_fold_pending_figures(self, lock=False):
+        """Add the pending figures of these contracts (of all contracts when ``self`` is empty) to their rows.
+
+        One statement. With ``lock``, the contract rows are locked first in id order (the fold after a commit:
+        the other writers of the figures lock them first too). The new figures go into the cache."""
+        ids = self.ids or None
+        if lock:
+            self.env.cr.execute(
+                "SELECT id FROM itsm_contract WHERE id IN (SELECT contract_id FROM itsm_contract_figure_pending "
+                "WHERE %(ids)s::int[] IS NULL OR contract_id = ANY(%(ids)s::int[])) ORDER BY id FOR NO KEY UPDATE",
+                {"ids": ids},
+            )
+        else:
+            # pending ORM writes of the figures (a recompute) must reach the rows before they are added to
+            self.flush_model(FIGURE_FIELDS)
+        self.env.cr.execute(FOLD_PENDING, {"ids": ids})
+        for row in self.env.cr.dictfetchall():
+            contract = self.browse(row["id"])
+            contract.modified(FIGURE_FIELDS)
+            for name in FIGURE_FIELDS:
+                field = self._fields[name]
+                self.env.cache.set(contract, field, field.convert_to_cache(float(row[name]), contract))
+
     def _itsm_recompute_credit_figures(self):
         """Recompute the stored figures from the whole ledger, in SQL: a constant number of queries whatever
         its length (the ledger may hold 100 000 moves)."""
@@ -101,6 +210,10 @@ class ItsmContract(models.Model):
         amendments = {}
         Move = self.env["itsm.credit.move"]
         Move.flush_model(["contract_id", "move_type", "hours", "date", "reversal_move_id"])
+        # the whole ledger includes the moves whose figures are pending
+        self.env.cr.execute(
+            "DELETE FROM itsm_contract_figure_pending WHERE contract_id IN %s", [tuple(contracts.ids)]
+        )
         self.env.cr.execute(
             """
             SELECT contract_id, move_type, SUM(hours),
@@ -154,6 +267,8 @@ class ItsmContract(models.Model):
             self.env.cr.execute(
                 "SELECT id FROM itsm_contract WHERE id IN %s ORDER BY id FOR NO KEY UPDATE", [tuple(self.ids)]
             )
+            # the balance read next must include the figures of overdraft-allowed draws not folded yet
+            self._itsm_fold_pending_figures()
 
     def _post_credit_moves(self, vals_list):
         """Post ledger moves (internal use: the callers check the rights)."""

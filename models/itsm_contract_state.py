@@ -112,6 +112,8 @@ class ItsmContract(models.Model):
         Idempotent: a contract changes state once, and the expiry move is
         posted when it leaves the grace period, so a second run posts nothing.
         """
+        # figures of overdraft-allowed draws whose fold after the commit did not happen (a killed worker)
+        self.browse()._itsm_fold_pending_figures()
         today = fields.Date.context_today(self)
         to_grace = self.search([("state", "=", "active"), ("date_end", "<", today)])
         for contract in to_grace:

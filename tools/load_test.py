@@ -42,9 +42,11 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import devctl
 
 DB = os.environ.get("ITSM_LOAD_DB", "itsm_load")
-# The project's HTTP port (ITSM_HTTP_PORT, 8069 by default); the gevent (websocket) port 1000 above it.
-PORT = int(os.environ.get("ITSM_LOAD_PORT") or devctl.HTTP_PORT)
-GEVENT_PORT = int(os.environ.get("ITSM_LOAD_GEVENT_PORT") or PORT + 1000)
+# Ports of the load test's own server: free ports the system gives (never 8069, where `make run`'s demo server
+# may be answering), or those named by ITSM_LOAD_PORT / ITSM_LOAD_GEVENT_PORT. Server.start checks they are
+# still free and that the server answering is the one it started.
+PORT = int(os.environ.get("ITSM_LOAD_PORT") or devctl.free_port())
+GEVENT_PORT = int(os.environ.get("ITSM_LOAD_GEVENT_PORT") or devctl.free_port(exclude={PORT}))
 URL = f"http://127.0.0.1:{PORT}"
 TECH_LOGIN, TECH_PASSWORD = "load.technician", "load-technician"
 SERVER_LOG = os.path.join(devctl.WORK, "load-server.log")
@@ -125,19 +127,43 @@ class Server:
         self.proc = None
 
     def start(self):
+        """Start the server on its own ports; stop with a clear message rather than talk to another server."""
+        for port in (PORT, GEVENT_PORT):
+            if not devctl.port_is_free(port):
+                raise SystemExit(
+                    f"Port {port} of 127.0.0.1 is already taken by another process: the load test runs its own "
+                    "server and talks to no other. Free it, or leave ITSM_LOAD_PORT / ITSM_LOAD_GEVENT_PORT unset "
+                    "(free ports are then chosen)."
+                )
         self.proc = subprocess.Popen(self.cmd, env=self.env, start_new_session=True)
         deadline = time.time() + 120
         while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise SystemExit(f"Odoo exited with code {self.proc.returncode}; see {SERVER_LOG}")
             try:
                 with urllib.request.urlopen(f"{URL}/web/health", timeout=5) as response:
                     if response.status == 200:
+                        self.check_identity()
                         return
             except (urllib.error.URLError, ConnectionError, OSError):
                 pass
-            if self.proc.poll() is not None:
-                raise SystemExit(f"Odoo exited with code {self.proc.returncode}; see {SERVER_LOG}")
             time.sleep(0.5)
         raise SystemExit("Odoo did not answer on /web/health within 120 s")
+
+    def check_identity(self):
+        """The server answering is ours: our process is alive and the socket listening on the port belongs to
+        its process group (Odoo's workers share the listening socket of the process started here)."""
+        if self.proc.poll() is not None:
+            raise SystemExit(
+                f"The server started on port {PORT} exited (code {self.proc.returncode}), yet something answers "
+                f"there: another server. Stopping; see {SERVER_LOG}"
+            )
+        owners = devctl.listening_pids(PORT)
+        if owners is not None and not any(devctl.process_group(pid) == self.proc.pid for pid in owners):
+            raise SystemExit(
+                f"Port {PORT} is answered by process(es) {sorted(owners)}, not by the server started here "
+                f"(process group {self.proc.pid}): another server. Stopping."
+            )
 
     def kill(self):
         """SIGKILL to the server and all its workers, like a crash or an OOM kill."""
