@@ -155,8 +155,9 @@ one_by_one("plain", 5); one_by_one("contract", 5)
 print(f"{'case':44} {'plain':>10} {'contract':>10} {'ratio':>7}")
 n = 200
 # ITSM_BENCH_BATCH_ONLY=1: only the batches
-for label, func in () if os.environ.get("ITSM_BENCH_BATCH_ONLY") else (("200 lines, one request each: wall (s)", per_request),
-                    ("200 lines in one transaction: wall (s)", one_by_one)):
+cases = (("200 lines, one request each: wall (s)", per_request),
+         ("200 lines in one transaction: wall (s)", one_by_one))
+for label, func in () if os.environ.get("ITSM_BENCH_BATCH_ONLY") else cases:
     best = measure(func, n)
     (tp, qp), (tc, qc) = best["plain"], best["contract"]
     print(f"{label:44} {tp:10.2f} {tc:10.2f} {tc / tp:7.2f}")

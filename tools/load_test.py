@@ -106,6 +106,17 @@ def login(user, password):
 
 
 # ---------------------------------------------------------------- server ----
+def check_ports_free():
+    """Stop, with a clear message, when the server's ports are taken: the load test talks to no other server."""
+    for port in (PORT, GEVENT_PORT):
+        if not devctl.port_is_free(port):
+            raise SystemExit(
+                f"Port {port} of 127.0.0.1 is already taken by another process: the load test runs its own "
+                "server and talks to no other. Free it, or leave ITSM_LOAD_PORT / ITSM_LOAD_GEVENT_PORT unset "
+                "(free ports are then chosen)."
+            )
+
+
 class Server:
     def __init__(self, odoo_cmd, env):
         self.cmd = [
@@ -128,13 +139,7 @@ class Server:
 
     def start(self):
         """Start the server on its own ports; stop with a clear message rather than talk to another server."""
-        for port in (PORT, GEVENT_PORT):
-            if not devctl.port_is_free(port):
-                raise SystemExit(
-                    f"Port {port} of 127.0.0.1 is already taken by another process: the load test runs its own "
-                    "server and talks to no other. Free it, or leave ITSM_LOAD_PORT / ITSM_LOAD_GEVENT_PORT unset "
-                    "(free ports are then chosen)."
-                )
+        check_ports_free()
         self.proc = subprocess.Popen(self.cmd, env=self.env, start_new_session=True)
         deadline = time.time() + 120
         while time.time() < deadline:
@@ -575,6 +580,7 @@ def main():
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, _terminate)
 
+    check_ports_free()  # before the install, which takes minutes
     odoo_cmd, env, bindir = devctl.setup()
     devctl.drop_db(bindir, DB)
     devctl.say(f"fresh database {DB}: installing {devctl.MODULE} without demo data")
@@ -591,7 +597,8 @@ def main():
     results, failures = [], []
     try:
         server.start()
-        devctl.say(f"Odoo serving {URL} with 4 workers; {args.clients} clients x {args.per_client} interventions")
+        devctl.say(f"Odoo serving {URL} (its own ports) with 4 workers; {args.clients} clients x "
+                   f"{args.per_client} interventions")  # fmt: skip
         admin = login("admin", "admin")
         fixture = build_fixture(admin, args.clients)
         # warm-up, not measured: every worker loads the registry and its caches
