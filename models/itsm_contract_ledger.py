@@ -71,6 +71,7 @@ def _fold_after_commit(dbname, contract_ids):
     except Exception:  # after the commit: never fail the request that committed the draw
         _logger.warning("Pending ledger figures of contracts %s not folded yet", sorted(contract_ids), exc_info=True)
 
+
 class ItsmContract(models.Model):
     _inherit = "itsm.contract"
 
@@ -146,9 +147,11 @@ class ItsmContract(models.Model):
         overdrafts, for consumption moves only (nothing can refuse them, nothing decides on their balance).
         ``move_types``: contract id -> move types posted."""
         return self.filtered(
-            lambda contract: contract.overdraft_policy == "allow"
-            and contract.contract_type == "prepaid"
-            and move_types[contract.id] <= {"consumption"}
+            lambda contract: (
+                contract.overdraft_policy == "allow"
+                and contract.contract_type == "prepaid"
+                and move_types[contract.id] <= {"consumption"}
+            )
         )
 
     def _itsm_post_pending_figures(self, increments):
@@ -156,6 +159,8 @@ class ItsmContract(models.Model):
         contract rows: an INSERT, which takes only the foreign key's ``KEY SHARE`` lock on the contract row and
         conflicts with no other draw. The transaction's cache gets the new figures (the row's plus these);
         the rows get them right after the commit (``_fold_after_commit``)."""
+        # pending ORM writes of the figures (a recompute) reach the row first: the cache set below is not written
+        self.flush_model(FIGURE_FIELDS)
         rows = [(cid, *(increments[cid][name] for name in FIGURE_FIELDS)) for cid in sorted(increments)]
         self.env.cr.execute(INSERT_PENDING + ", ".join(["%s"] * len(rows)), rows)
         contracts = self.browse(sorted(increments))
@@ -211,9 +216,7 @@ class ItsmContract(models.Model):
         Move = self.env["itsm.credit.move"]
         Move.flush_model(["contract_id", "move_type", "hours", "date", "reversal_move_id"])
         # the whole ledger includes the moves whose figures are pending
-        self.env.cr.execute(
-            "DELETE FROM itsm_contract_figure_pending WHERE contract_id IN %s", [tuple(contracts.ids)]
-        )
+        self.env.cr.execute("DELETE FROM itsm_contract_figure_pending WHERE contract_id IN %s", [tuple(contracts.ids)])
         self.env.cr.execute(
             """
             SELECT contract_id, move_type, SUM(hours),
