@@ -41,9 +41,12 @@ tickets = {}
 contract = env["itsm.contract"]
 KINDS = ("plain", "contract", "block", "odoo")
 hour_uom = env.ref("uom.product_uom_hour")
+# Odoo's prepaid hours are counted on a billable project (the others' project stays as it is)
+prepaid_project = env["project.project"].create(
+    {"name": "Bench prepaid support", "allow_timesheets": True, "allow_billable": True})
 prepaid_product = env["product.product"].create({
     "name": "Bench prepaid hours", "type": "service", "invoice_policy": "order", "service_type": "timesheet",
-    "service_tracking": "task_global_project", "project_id": project.id, "uom_id": hour_uom.id,
+    "service_tracking": "task_global_project", "project_id": prepaid_project.id, "uom_id": hour_uom.id,
     "uom_po_id": hour_uom.id, "list_price": 100.0})
 assert prepaid_product.service_policy == "ordered_prepaid"
 
@@ -55,6 +58,7 @@ def odoo_prepaid_ticket(partner):
     task = order.order_line.task_id
     assert task, "the prepaid order created no task"
     bench_ticket = ticket(partner)
+    bench_ticket.project_id = prepaid_project
     bench_ticket.task_id = task
     return bench_ticket
 
@@ -93,7 +97,7 @@ def vals(kind, i):
               "employee_id": employee.id, "date_time": start_dt + timedelta(minutes=7 * (i % 500)),
               "unit_amount": 0.3}
     if kind == "odoo":
-        values["task_id"] = tickets[kind].task_id.id
+        values.update(project_id=prepaid_project.id, task_id=tickets[kind].task_id.id)
     return values
 
 Line = env["account.analytic.line"]

@@ -589,7 +589,7 @@ def main():
          "--log-level", "warn", "--no-http"],
         env=env,
         check=True,
-        timeout=900,
+        timeout=2400,  # a noisy machine installs slowly
     )  # fmt: skip
     if os.path.exists(SERVER_LOG):
         os.remove(SERVER_LOG)
