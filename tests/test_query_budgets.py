@@ -18,8 +18,9 @@ from .common import ItsmInterventionCase
 # the contract row lock, the balance check, the consumption move and the balance refresh
 # (38 until the balance stopped being tracked in the chatter: the ledger is its history; 31 until the
 # contract was no longer read again once locked, see itsm.contract._lock_for_update; 30 until the draw added its
-# hours to the contract row in one UPDATE, which is also its lock, instead of locking, then summing the ledger)
-BUDGET_LOG_INTERVENTION = 28
+# hours to the contract row in one UPDATE, which is also its lock, instead of locking, then summing the ledger;
+# 28 until the moves were inserted in one statement without the ORM's create, issue 24)
+BUDGET_LOG_INTERVENTION = 27
 # reading the main fields of a contract form (figures are stored: no ledger scan)
 BUDGET_READ_CONTRACT = 4
 # one batch of the SLA scan: search, evaluation, flags, breach messages; not per ticket
