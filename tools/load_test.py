@@ -106,9 +106,15 @@ def login(user, password):
 
 
 # ---------------------------------------------------------------- server ----
-def check_ports_free():
-    """Stop, with a clear message, when the server's ports are taken: the load test talks to no other server."""
+def check_ports_free(patience=30.0):
+    """Stop, with a clear message, when the server's ports are taken: the load test talks to no other server.
+
+    Waits ``patience`` seconds first: after a SIGKILL, the killed workers hold the listening socket until
+    the kernel has reaped them."""
+    deadline = time.time() + patience
     for port in (PORT, GEVENT_PORT):
+        while not devctl.port_is_free(port) and time.time() < deadline:
+            time.sleep(0.5)
         if not devctl.port_is_free(port):
             raise SystemExit(
                 f"Port {port} of 127.0.0.1 is already taken by another process: the load test runs its own "
@@ -485,7 +491,11 @@ def run_scenario(server, admin, fixture, args, name, policy, credit, log_offset)
             devctl.say(f"fault: SIGKILL to the server's process group after {fault['killed_after']} answered calls")
             killed = time.perf_counter()
             server.kill()
-            server.start()
+            try:
+                server.start()
+            except SystemExit as exc:  # a thread's SystemExit is silent: say why the server is not back
+                devctl.say(f"fault: the server could not be restarted: {exc}")
+                raise
             fault["down_s"] = time.perf_counter() - killed
             devctl.say(f"fault: server restarted, answering again after {fault['down_s']:.1f} s")
 
@@ -580,7 +590,7 @@ def main():
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, _terminate)
 
-    check_ports_free()  # before the install, which takes minutes
+    check_ports_free(patience=0)  # before the install, which takes minutes
     odoo_cmd, env, bindir = devctl.setup()
     devctl.drop_db(bindir, DB)
     devctl.say(f"fresh database {DB}: installing {devctl.MODULE} without demo data")
