@@ -405,8 +405,8 @@ class AccountAnalyticLine(models.Model):
     def _itsm_sync_credit_moves(self, new=False):
         """Keep exactly one consumption move per line drawing on a prepaid contract.
 
-        Batch-safe: one lock and one check per contract, one create for all new
-        moves, whatever the number of lines.
+        Batch-safe: one check per contract, one INSERT for all new moves and one update of the figures per
+        contract, whatever the number of lines.
         """
         Move = self.env["itsm.credit.move"]
         deltas = defaultdict(float)
@@ -452,7 +452,7 @@ class AccountAnalyticLine(models.Model):
                 move._reverse(self.env._("Intervention no longer counted: %(line)s", line=line._itsm_move_label()))
         created = Move
         if to_create:
-            created = contracts[:1]._post_credit_moves(
+            created = Move.sudo()._itsm_post_consumptions(
                 [
                     {
                         "contract_id": line.itsm_contract_id.id,

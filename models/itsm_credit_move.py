@@ -206,6 +206,64 @@ class ItsmCreditMove(models.Model):
         self.env["itsm.contract"]._itsm_add_to_figures(entries)
         return result
 
+    @api.model
+    def _itsm_post_consumptions(self, vals_list):
+        """Post the consumption moves of a batch of interventions in one INSERT, whatever their number.
+
+        The ORM's ``create`` inserts by hundreds and validates each record again; these moves are built by
+        ``account.analytic.line._itsm_sync_credit_moves`` from lines already checked, with only the columns
+        below: a consumption draws hours (negative), the related company and client are the contract's. Then
+        the same as ``create``: the figures of their contracts are incremented once per contract
+        (``_itsm_add_to_figures``). Internal: the callers check the rights.
+        """
+        contracts = self.env["itsm.contract"].browse({vals["contract_id"] for vals in vals_list}).sudo()
+        related = {contract.id: (contract.company_id.id, contract.partner_id.id) for contract in contracts}
+        for vals in vals_list:
+            if vals["move_type"] != "consumption" or not vals["hours"] < 0:
+                raise ValidationError(
+                    self.env._(
+                        "A %(type)s move must draw hours (got %(hours).2f h on %(contract)s).",
+                        type=dict(self._fields["move_type"]._description_selection(self.env))[vals["move_type"]],
+                        hours=vals["hours"],
+                        contract=contracts.browse(vals["contract_id"]).name,
+                    )
+                )
+        uid, now = self.env.uid, self.env.cr.now()
+        rows = [
+            (
+                vals["contract_id"],
+                *related[vals["contract_id"]],
+                vals["date"],
+                "consumption",
+                vals["hours"],
+                vals["name"],
+                vals.get("timesheet_id") or None,
+                vals.get("user_id") or uid,
+                uid,
+                now,
+                uid,
+                now,
+            )
+            for vals in vals_list
+        ]
+        self.flush_model()
+        self.env.cr.execute(
+            "INSERT INTO itsm_credit_move (contract_id, company_id, partner_id, date, move_type, hours, name, "
+            "timesheet_id, user_id, create_uid, create_date, write_uid, write_date) VALUES "
+            + ", ".join(["%s"] * len(rows))
+            + " RETURNING id",
+            rows,
+        )
+        moves = self.browse(row[0] for row in self.env.cr.fetchall())
+        # the one2many lists of the lines and contracts in the cache no longer hold all their moves
+        self.env["account.analytic.line"].invalidate_model(["itsm_credit_move_ids"])
+        self.env["itsm.contract"].invalidate_model(["credit_move_ids"])
+        self.env["itsm.contract"]._itsm_add_to_figures(
+            [(contracts.browse(vals["contract_id"]), "consumption", vals["hours"]) for vals in vals_list]
+        )
+        contracts._notify_low_balance()
+        return moves
+
     def _itsm_figure_entries(self, sign=1):
         """What these moves add to their contracts' figures: ``(contract, move type, signed hours)``."""
         return [(move.contract_id, move.move_type, sign * move.hours) for move in self.sudo()]

@@ -18,8 +18,9 @@ from .common import ItsmInterventionCase
 # the contract row lock, the balance check, the consumption move and the balance refresh
 # (38 until the balance stopped being tracked in the chatter: the ledger is its history; 31 until the
 # contract was no longer read again once locked, see itsm.contract._lock_for_update; 30 until the draw added its
-# hours to the contract row in one UPDATE, which is also its lock, instead of locking, then summing the ledger)
-BUDGET_LOG_INTERVENTION = 28
+# hours to the contract row in one UPDATE, which is also its lock, instead of locking, then summing the ledger;
+# 28 until the moves were inserted in one statement without the ORM's create, issue 24)
+BUDGET_LOG_INTERVENTION = 27
 # reading the main fields of a contract form (figures are stored: no ledger scan)
 BUDGET_READ_CONTRACT = 4
 # one batch of the SLA scan: search, evaluation, flags, breach messages; not per ticket
@@ -79,6 +80,47 @@ class TestQueryBudgets(ItsmInterventionCase):
         self.env.invalidate_all()
         with self.assertQueryCount(BUDGET_READ_CONTRACT):
             contract.read(fields_read)
+
+    def _batch_queries(self, ticket, count):
+        """Queries of one ``create`` of ``count`` interventions on ``ticket``, from a clean cache, flush included."""
+        vals_list = [
+            {
+                "name": f"Call {i}",
+                "ticket_id": ticket.id,
+                "project_id": self.project.id,
+                "employee_id": self.employee.id,
+                "date_time": datetime(2026, 11, 10, 9, 0),
+                "unit_amount": 0.25,
+            }
+            for i in range(count)
+        ]
+        self.env.flush_all()
+        self.env.invalidate_all()
+        before = self.cr.sql_log_count
+        self.env["account.analytic.line"].create(vals_list)
+        self.env.flush_all()
+        return self.cr.sql_log_count - before
+
+    def test_batch_extra_queries_do_not_grow(self):
+        """A batch of interventions on a prepaid contract costs a constant number of queries more than the
+        same batch of plain timesheet lines: moves posted in one INSERT, figures added once per contract."""
+        plain_ticket = self._ticket(datetime(2026, 11, 9, 9, 0), partner=self.client_b)
+        self.assertFalse(plain_ticket.itsm_contract_id)
+        for policy in ("block", "allow"):
+            with self.subTest(policy=policy):
+                self.contract.overdraft_policy = policy
+                self._batch_queries(plain_ticket, 3)  # warm the caches
+                self._batch_queries(self.ticket, 3)
+                extra = {}
+                for count in (20, 200):
+                    plain = self._batch_queries(plain_ticket, count)
+                    ours = self._batch_queries(self.ticket, count)
+                    extra[count] = ours - plain
+                self.assertEqual(extra[20], extra[200], f"extra queries by batch size: {extra}")
+        moves = self.env["itsm.credit.move"].search([("contract_id", "=", self.contract.id)])
+        self.assertEqual(len(moves.filtered(lambda m: m.move_type == "consumption")), 2 * (3 + 20 + 200))
+        self.assertAlmostEqual(self.contract.balance_hours, 210.0 - 2 * (3 + 20 + 200) * 0.25, places=2)
+        self.assertAlmostEqual(self.contract.balance_hours, sum(moves.mapped("hours")), places=2)
 
     def _scan_queries(self, count):
         tickets = self.env["helpdesk.ticket"]

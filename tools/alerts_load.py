@@ -367,6 +367,7 @@ def main():
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, load_test._terminate)
 
+    load_test.check_ports_free(patience=0)  # before the install, which takes minutes
     odoo_cmd, env, bindir = devctl.setup()
     devctl.drop_db(bindir, load_test.DB)
     devctl.say(f"fresh database {load_test.DB}: installing {devctl.MODULE} without demo data")

@@ -1,4 +1,4 @@
-"""Benchmark of intervention logging: lines on a prepaid contract vs plain lines.
+"""Benchmark of intervention logging: lines on a prepaid contract vs plain lines vs Odoo's own prepaid hours.
 
 Run with ``make bench``. It prints figures, it asserts nothing: wall time,
 SQL queries and peak Python memory of
@@ -7,16 +7,17 @@ SQL queries and peak Python memory of
   its own request, i.e. in its own transaction, which starts with an empty ORM
   cache and ends with a commit (not timed) -- and, for comparison, the same 200
   lines created one after the other in a single transaction with a warm cache,
-* one batch ``create`` of 500 and of 5 000 lines,
+* one batch ``create`` of 500 and of 2 000 lines, for four kinds of lines side by side:
+  plain timesheet lines on a ticket whose client has no contract (plain Odoo + OCA timesheets), ours on a
+  prepaid contract that allows overdrafts and on one that refuses them, and Odoo's own prepaid hours
+  (``sale_timesheet``: the ticket's task is that of a confirmed order of a prepaid service product, its lines
+  are counted on the order line),
 * reading the balance of a contract,
 
-for plain timesheet lines on a ticket whose client has no contract (plain
-Odoo + OCA timesheets) and for the same lines drawing on a prepaid contract,
-side by side in the same run, with the ratios. Each measure is taken three times,
-plain and contract alternately on fresh tickets, and the best time of each
-kind is kept; peak memory is measured in a separate pass (tracemalloc slows
-Python down several times). It runs on a scratch copy of the benchmark
-database, dropped at the end.
+with the ratios to plain and the queries above plain (the extra queries of a batch must not grow with it).
+Each measure is taken three times, the kinds alternately on fresh tickets, and the best time of each kind is
+kept; peak memory is measured in a separate pass (tracemalloc slows Python down several times). It runs on a
+scratch copy of a benchmark database that also has ``sale_timesheet`` (``itsm_bench_st``), dropped at the end.
 """
 
 import os
@@ -26,6 +27,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import devctl
 
 SHELL_CODE = r"""
+import os
 import tracemalloc
 from datetime import datetime, timedelta
 
@@ -37,6 +39,30 @@ def ticket(partner):
                                           "team_id": team.id, "project_id": project.id})
 tickets = {}
 contract = env["itsm.contract"]
+KINDS = ("plain", "contract", "block", "odoo", "untriggered")
+# "untriggered": ours (allow) with the dashboard month cache's row triggers off for the batch (issue 24 replaces
+# them, branch write-path): what the rest of the addon costs
+hour_uom = env.ref("uom.product_uom_hour")
+# Odoo's prepaid hours are counted on a billable project (the others' project stays as it is)
+prepaid_project = env["project.project"].create(
+    {"name": "Bench prepaid support", "allow_timesheets": True, "allow_billable": True})
+prepaid_product = env["product.product"].create({
+    "name": "Bench prepaid hours", "type": "service", "invoice_policy": "order", "service_type": "timesheet",
+    "service_tracking": "task_global_project", "project_id": prepaid_project.id, "uom_id": hour_uom.id,
+    "uom_po_id": hour_uom.id, "list_price": 100.0})
+assert prepaid_product.service_policy == "ordered_prepaid"
+
+def odoo_prepaid_ticket(partner):
+    # Odoo's prepaid hours: a confirmed order of the prepaid service; its task collects the ticket's timesheets
+    order = env["sale.order"].create({"partner_id": partner.id, "order_line": [
+        (0, 0, {"product_id": prepaid_product.id, "product_uom_qty": 100000})]})
+    order.action_confirm()
+    task = order.order_line.task_id
+    assert task, "the prepaid order created no task"
+    bench_ticket = ticket(partner)
+    bench_ticket.project_id = prepaid_project
+    bench_ticket.task_id = task
+    return bench_ticket
 
 def fresh_tickets():
     # Each measure logs on new tickets of new clients, the contract one with its own new prepaid contract:
@@ -47,25 +73,35 @@ def fresh_tickets():
     #   previous measures would make this one slower by an artefact of the benchmark.
     global contract
     plain_client, contract_client = client("Bench plain client"), client("Bench contract client")
+    block_client, odoo_client = client("Bench block client"), client("Bench Odoo prepaid client")
     contract = prepaid_contract(contract_client, "2026-01-01", "2026-01-02")
+    block_contract = prepaid_contract(block_client, "2026-01-01", "2026-01-02")
+    block_contract.overdraft_policy = "block"
     tickets["plain"], tickets["contract"] = ticket(plain_client), ticket(contract_client)
+    tickets["block"], tickets["odoo"] = ticket(block_client), odoo_prepaid_ticket(odoo_client)
+    tickets["untriggered"] = ticket(contract_client)
     assert not tickets["plain"].itsm_contract_id and tickets["contract"].itsm_contract_id == contract
+    assert tickets["block"].itsm_contract_id == block_contract and not tickets["odoo"].itsm_contract_id
     analyze("itsm_credit_move", "account_analytic_line", "itsm_contract", "helpdesk_ticket")
     # a clean ORM cache, as each request starts with: the records the previous measures left in the cache
     # would be scanned by every garbage collection of this one.
     env.invalidate_all()
     gc.collect()
     # one line of each kind on the new tickets: the caches every request has warm (fields, rights, calendar)
-    for kind in ("plain", "contract"):
+    for kind in KINDS:
         Line.create(vals(kind, 0))
     env.flush_all()
+    assert tickets["odoo"].timesheet_ids.so_line, "Odoo's prepaid lines are not counted on the order line"
 
 start_dt = datetime(2026, 11, 16, 9, 0)
 
 def vals(kind, i):
-    return {"name": f"Call {i}", "ticket_id": tickets[kind].id, "project_id": project.id,
-            "employee_id": employee.id, "date_time": start_dt + timedelta(minutes=7 * (i % 500)),
-            "unit_amount": 0.3}
+    values = {"name": f"Call {i}", "ticket_id": tickets[kind].id, "project_id": project.id,
+              "employee_id": employee.id, "date_time": start_dt + timedelta(minutes=7 * (i % 500)),
+              "unit_amount": 0.3}
+    if kind == "odoo":
+        values.update(project_id=prepaid_project.id, task_id=tickets[kind].task_id.id)
+    return values
 
 Line = env["account.analytic.line"]
 def per_request(kind, n):
@@ -91,10 +127,17 @@ def one_by_one(kind, n):
 
 def batch(kind, n):
     payload = [vals(kind, i) for i in range(n)]
+    if kind == "untriggered":
+        env.cr.execute("ALTER TABLE itsm_credit_move DISABLE TRIGGER USER; "
+                       "ALTER TABLE account_analytic_line DISABLE TRIGGER USER")
     q0, t0 = queries(), time.perf_counter()
     Line.create(payload)
     env.flush_all()
-    return time.perf_counter() - t0, queries() - q0
+    result = time.perf_counter() - t0, queries() - q0
+    if kind == "untriggered":
+        env.cr.execute("ALTER TABLE itsm_credit_move ENABLE TRIGGER USER; "
+                       "ALTER TABLE account_analytic_line ENABLE TRIGGER USER")
+    return result
 
 def peak_memory(kind, n):
     # measured apart: tracemalloc slows every allocation down (3 to 4 times here), it would distort the times
@@ -106,13 +149,13 @@ def peak_memory(kind, n):
     tracemalloc.stop()
     return peak
 
-def measure(func, n, rounds=3):
-    # Plain and contract alternately, `rounds` times, each on fresh tickets: the best time of each kind
+def measure(func, n, rounds=3, kinds=("plain", "contract")):
+    # The kinds alternately, `rounds` times, each on fresh tickets: the best time of each kind
     # (the usual way to take out the noise of other processes), and its query count.
     best = {}
     for _round in range(rounds):
         fresh_tickets()
-        for kind in ("plain", "contract"):
+        for kind in kinds:
             elapsed, count = func(kind, n)
             if kind not in best or elapsed < best[kind][0]:
                 best[kind] = (elapsed, count)
@@ -125,20 +168,28 @@ one_by_one("plain", 5); one_by_one("contract", 5)
 
 print(f"{'case':44} {'plain':>10} {'contract':>10} {'ratio':>7}")
 n = 200
-for label, func in (("200 lines, one request each: wall (s)", per_request),
-                    ("200 lines in one transaction: wall (s)", one_by_one)):
+# ITSM_BENCH_BATCH_ONLY=1: only the batches
+cases = (("200 lines, one request each: wall (s)", per_request),
+         ("200 lines in one transaction: wall (s)", one_by_one))
+for label, func in () if os.environ.get("ITSM_BENCH_BATCH_ONLY") else cases:
     best = measure(func, n)
     (tp, qp), (tc, qc) = best["plain"], best["contract"]
     print(f"{label:44} {tp:10.2f} {tc:10.2f} {tc / tp:7.2f}")
     print(f"{'  queries per line':44} {qp / n:10.1f} {qc / n:10.1f} {'+%.1f' % ((qc - qp) / n):>7}")
-for n in (500, 5000):
-    best = measure(batch, n)
-    (tp, qp), (tc, qc) = best["plain"], best["contract"]
+print()
+print(f"{'batch create':26} {'plain':>8} {'ours allow':>15} {'ours block':>15} {'Odoo prepaid':>15} "
+      f"{'ours, no month trg':>18}")
+for n in (500, 2000):
+    best = measure(batch, n, kinds=KINDS)
+    tp, qp = best["plain"]
+    cells = [f"{best[kind][0]:6.2f} {best[kind][0] / tp:4.2f}x" for kind in KINDS[1:]]
+    extra = [f"{best[kind][1]:6d} {'+%d' % (best[kind][1] - qp):>6}" for kind in KINDS[1:]]
+    print(f"{'%d lines: wall (s), ratio' % n:26} {tp:8.2f} " + " ".join(f"{c:>15}" for c in cells))
+    print(f"{'  queries, above plain':26} {qp:8d} " + " ".join(f"{c:>15}" for c in extra))
     fresh_tickets()
-    mp, mc = peak_memory("plain", n), peak_memory("contract", n)
-    print(f"{'batch of %d: wall (s)' % n:44} {tp:10.2f} {tc:10.2f} {tc / tp:7.2f}")
-    print(f"{'  queries for the batch':44} {qp:10d} {qc:10d} {'+%d' % (qc - qp):>7}")
-    print(f"{'  peak Python memory (MiB)':44} {mp / 2**20:10.1f} {mc / 2**20:10.1f} {mc / mp:7.2f}")
+    memory = {kind: peak_memory(kind, n) for kind in KINDS}
+    print(f"{'  peak Python memory (MiB)':26} {memory['plain'] / 2**20:8.1f} "
+          + " ".join(f"{memory[kind] / 2**20:15.1f}" for kind in KINDS[1:]))
 env.invalidate_all()
 q0, t0 = queries(), time.perf_counter()
 balance = contract.balance_hours
@@ -149,7 +200,13 @@ env.cr.rollback()
 
 
 def main():
-    devctl.run_bench_shell(SHELL_CODE, "benchmark", scratch=True)
+    devctl.run_bench_shell(
+        SHELL_CODE,
+        "benchmark",
+        scratch=True,
+        db=os.environ.get("ITSM_BENCH_ST_DB", "itsm_bench_st"),
+        modules=("sale_timesheet",),
+    )
 
 
 if __name__ == "__main__":

@@ -23,6 +23,7 @@ import os
 import re
 import shlex
 import shutil
+import socket
 import subprocess
 import sys
 import time
@@ -290,6 +291,65 @@ def addons_path():
     return holder
 
 
+def port_is_free(port, host="127.0.0.1"):
+    """Nothing listens on ``port``: binding it succeeds (the socket is closed at once). SO_REUSEADDR, as the
+    server sets it: the connections a killed server leaves in TIME_WAIT do not make its port look taken."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def free_port(exclude=(), host="127.0.0.1"):
+    """A TCP port nothing listens on, chosen by the system (bind to port 0), not in ``exclude``."""
+    for _attempt in range(20):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            sock.bind((host, 0))
+            port = sock.getsockname()[1]
+        if port not in exclude:
+            return port
+    die("no free TCP port found on 127.0.0.1")
+
+
+def listening_pids(port):
+    """The processes holding a socket that listens on TCP ``port`` (Linux /proc), or None where /proc does not
+    tell."""
+    inodes = set()
+    try:
+        for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+            if not os.path.exists(table):
+                continue
+            with open(table, encoding="ascii") as rows:
+                next(rows)
+                for row in rows:
+                    fields = row.split()
+                    if fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port:  # 0A: LISTEN
+                        inodes.add(fields[9])
+    except OSError:
+        return None
+    targets = {f"socket:[{inode}]" for inode in inodes}
+    pids = set()
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            for fd in os.listdir(f"/proc/{pid}/fd"):
+                if os.readlink(f"/proc/{pid}/fd/{fd}") in targets:
+                    pids.add(int(pid))
+                    break
+        except OSError:
+            continue
+    return pids
+
+
+def process_group(pid):
+    try:
+        return os.getpgid(pid)
+    except OSError:
+        return None
+
+
 def odoo_args(db):
     return [
         "--addons-path",
@@ -546,17 +606,18 @@ def prepaid_contract(client, date_start, credit_date, hours=100000):
 """
 
 
-def run_bench_shell(code, label, scratch=False):
+def run_bench_shell(code, label, scratch=False, db=None, modules=()):
     """Run ``code`` in an Odoo shell on the benchmark database (created once without demo, else updated).
 
     The code gets ``BENCH_PRELUDE``'s helpers. With ``scratch``, it runs on a copy of that database, dropped
-    afterwards: for benchmarks that commit (one transaction per request, as a server does).
+    afterwards: for benchmarks that commit (one transaction per request, as a server does). ``db`` and
+    ``modules``: another benchmark database, with these modules installed next to the addon.
     """
     odoo_cmd, env, bindir = setup()
-    db = os.environ.get("ITSM_BENCH_DB", "itsm_bench")
+    db = db or os.environ.get("ITSM_BENCH_DB", "itsm_bench")
     if not db_exists(bindir, db):
         say(f"creating database {db} (addon without demo data)")
-        install = ["-i", MODULE, "--without-demo", "all"]
+        install = ["-i", ",".join((MODULE, *modules)), "--without-demo", "all"]
     else:
         install = ["-u", MODULE]
     subprocess.run(

@@ -42,9 +42,11 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import devctl
 
 DB = os.environ.get("ITSM_LOAD_DB", "itsm_load")
-# The project's HTTP port (ITSM_HTTP_PORT, 8069 by default); the gevent (websocket) port 1000 above it.
-PORT = int(os.environ.get("ITSM_LOAD_PORT") or devctl.HTTP_PORT)
-GEVENT_PORT = int(os.environ.get("ITSM_LOAD_GEVENT_PORT") or PORT + 1000)
+# Ports of the load test's own server: free ports the system gives (never 8069, where `make run`'s demo server
+# may be answering), or those named by ITSM_LOAD_PORT / ITSM_LOAD_GEVENT_PORT. Server.start checks they are
+# still free and that the server answering is the one it started.
+PORT = int(os.environ.get("ITSM_LOAD_PORT") or devctl.free_port())
+GEVENT_PORT = int(os.environ.get("ITSM_LOAD_GEVENT_PORT") or devctl.free_port(exclude={PORT}))
 URL = f"http://127.0.0.1:{PORT}"
 TECH_LOGIN, TECH_PASSWORD = "load.technician", "load-technician"
 SERVER_LOG = os.path.join(devctl.WORK, "load-server.log")
@@ -104,6 +106,23 @@ def login(user, password):
 
 
 # ---------------------------------------------------------------- server ----
+def check_ports_free(patience=30.0):
+    """Stop, with a clear message, when the server's ports are taken: the load test talks to no other server.
+
+    Waits ``patience`` seconds first: after a SIGKILL, the killed workers hold the listening socket until
+    the kernel has reaped them."""
+    deadline = time.time() + patience
+    for port in (PORT, GEVENT_PORT):
+        while not devctl.port_is_free(port) and time.time() < deadline:
+            time.sleep(0.5)
+        if not devctl.port_is_free(port):
+            raise SystemExit(
+                f"Port {port} of 127.0.0.1 is already taken by another process: the load test runs its own "
+                "server and talks to no other. Free it, or leave ITSM_LOAD_PORT / ITSM_LOAD_GEVENT_PORT unset "
+                "(free ports are then chosen)."
+            )
+
+
 class Server:
     def __init__(self, odoo_cmd, env):
         self.cmd = [
@@ -125,19 +144,37 @@ class Server:
         self.proc = None
 
     def start(self):
+        """Start the server on its own ports; stop with a clear message rather than talk to another server."""
+        check_ports_free()
         self.proc = subprocess.Popen(self.cmd, env=self.env, start_new_session=True)
         deadline = time.time() + 120
         while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise SystemExit(f"Odoo exited with code {self.proc.returncode}; see {SERVER_LOG}")
             try:
                 with urllib.request.urlopen(f"{URL}/web/health", timeout=5) as response:
                     if response.status == 200:
+                        self.check_identity()
                         return
             except (urllib.error.URLError, ConnectionError, OSError):
                 pass
-            if self.proc.poll() is not None:
-                raise SystemExit(f"Odoo exited with code {self.proc.returncode}; see {SERVER_LOG}")
             time.sleep(0.5)
         raise SystemExit("Odoo did not answer on /web/health within 120 s")
+
+    def check_identity(self):
+        """The server answering is ours: our process is alive and the socket listening on the port belongs to
+        its process group (Odoo's workers share the listening socket of the process started here)."""
+        if self.proc.poll() is not None:
+            raise SystemExit(
+                f"The server started on port {PORT} exited (code {self.proc.returncode}), yet something answers "
+                f"there: another server. Stopping; see {SERVER_LOG}"
+            )
+        owners = devctl.listening_pids(PORT)
+        if owners is not None and not any(devctl.process_group(pid) == self.proc.pid for pid in owners):
+            raise SystemExit(
+                f"Port {PORT} is answered by process(es) {sorted(owners)}, not by the server started here "
+                f"(process group {self.proc.pid}): another server. Stopping."
+            )
 
     def kill(self):
         """SIGKILL to the server and all its workers, like a crash or an OOM kill."""
@@ -454,7 +491,11 @@ def run_scenario(server, admin, fixture, args, name, policy, credit, log_offset)
             devctl.say(f"fault: SIGKILL to the server's process group after {fault['killed_after']} answered calls")
             killed = time.perf_counter()
             server.kill()
-            server.start()
+            try:
+                server.start()
+            except SystemExit as exc:  # a thread's SystemExit is silent: say why the server is not back
+                devctl.say(f"fault: the server could not be restarted: {exc}")
+                raise
             fault["down_s"] = time.perf_counter() - killed
             devctl.say(f"fault: server restarted, answering again after {fault['down_s']:.1f} s")
 
@@ -549,6 +590,7 @@ def main():
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, _terminate)
 
+    check_ports_free(patience=0)  # before the install, which takes minutes
     odoo_cmd, env, bindir = devctl.setup()
     devctl.drop_db(bindir, DB)
     devctl.say(f"fresh database {DB}: installing {devctl.MODULE} without demo data")
@@ -557,7 +599,7 @@ def main():
          "--log-level", "warn", "--no-http"],
         env=env,
         check=True,
-        timeout=900,
+        timeout=2400,  # a noisy machine installs slowly
     )  # fmt: skip
     if os.path.exists(SERVER_LOG):
         os.remove(SERVER_LOG)
@@ -565,7 +607,8 @@ def main():
     results, failures = [], []
     try:
         server.start()
-        devctl.say(f"Odoo serving {URL} with 4 workers; {args.clients} clients x {args.per_client} interventions")
+        devctl.say(f"Odoo serving {URL} (its own ports) with 4 workers; {args.clients} clients x "
+                   f"{args.per_client} interventions")  # fmt: skip
         admin = login("admin", "admin")
         fixture = build_fixture(admin, args.clients)
         # warm-up, not measured: every worker loads the registry and its caches
