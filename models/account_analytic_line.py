@@ -276,11 +276,13 @@ class AccountAnalyticLine(models.Model):
                 "tz": tz,
             }
             if float_compare(line.itsm_nho_hours, 0.0, precision_digits=2) > 0:
-                pct = line.itsm_count_terms.get("nho_pct") or 0
+                # the surcharge in the reader's way (50 / 37,5): formatted out of the call, which the .pot
+                # extraction reads as text
+                pct = rules.format_number(line.itsm_count_terms.get("nho_pct") or 0, 2, self.env.lang, trim=True)
                 line.itsm_counted_as = self.env._(
                     "Counted %(start)s - %(end)s (%(tz)s): %(nho)s outside working hours, +%(pct)s %%",
                     nho=rules.format_hours(line.itsm_nho_hours),
-                    pct=f"{pct:g}",
+                    pct=pct,
                     **span,
                 )
             else:
