@@ -178,12 +178,35 @@ class DocumentPage(models.Model):
     def create(self, vals_list):
         if any(vals.get("itsm_portal_published") for vals in vals_list):
             self._itsm_check_can_publish()
-        return super().create(vals_list)
+        notes = [self._itsm_pop_change_note(vals) for vals in vals_list]
+        pages = super().create(vals_list)
+        for page, note in zip(pages, notes, strict=True):
+            page._itsm_write_change_note(note)
+        return pages
 
     def write(self, vals):
         if "itsm_portal_published" in vals:
             self._itsm_check_can_publish()
-        return super().write(vals)
+        note = self._itsm_pop_change_note(vals)
+        result = super().write(vals)
+        self._itsm_write_change_note(note)
+        return result
+
+    # ------------------------------------------------------------ change note of the current version
+    # A version is never rewritten (record rule ``rule_document_page_history_never_rewritten``), except its change
+    # note: OCA's ``draft_name`` / ``draft_summary`` are related to the current version and written with the page.
+    # They are taken out of the page's values and written here, as the superuser, by one who may edit the page.
+    _ITSM_CHANGE_NOTE = {"draft_name": "name", "draft_summary": "summary"}
+
+    @api.model
+    def _itsm_pop_change_note(self, vals):
+        return {self._ITSM_CHANGE_NOTE[key]: vals.pop(key) for key in list(vals) if key in self._ITSM_CHANGE_NOTE}
+
+    def _itsm_write_change_note(self, note):
+        if not note or not self:
+            return
+        self.check_access("write")
+        self.sudo().history_head.write(note)
 
     def _itsm_check_can_publish(self):
         """Publishing to the clients (or withdrawing) is an account manager's decision, as the form's buttons say."""

@@ -4,6 +4,8 @@ from odoo import api
 from odoo import models
 from odoo.exceptions import UserError
 
+from ..access import checked
+
 # what the chatter and activities keep writing on any record, sent or not
 _FOLLOW_UP_PREFIXES = ("message_", "activity_", "website_message_")
 
@@ -36,6 +38,25 @@ class ItsmMcoReport(models.Model):
     def _unlink_never_sent(self):
         if not self.env.su and any(report.state == "sent" for report in self):
             _refuse(self.env, self)
+
+    # marked done, reset or sent again: a sent report stays as the client received it
+    @checked("write")
+    def action_done(self):
+        if any(report.state == "sent" for report in self):
+            _refuse(self.env, self)
+        return super().action_done()
+
+    @checked("write")
+    def action_reset_draft(self):
+        if any(report.state == "sent" for report in self):
+            _refuse(self.env, self)
+        return super().action_reset_draft()
+
+    @checked("write")
+    def action_send(self):
+        if any(report.state == "sent" for report in self):
+            _refuse(self.env, self)
+        return super().action_send()
 
 
 class ItsmMcoReportLine(models.Model):

@@ -77,6 +77,10 @@ class TestActionAccess(ItsmCase):
             "itsm.sla.report.wizard": env["itsm.sla.report.wizard"].create({"contract_id": contract.id}),
             "hr.timesheet.switch": env["hr.timesheet.switch"].create({"name": "Timer", "company_id": other.id}),
             "itsm.monitoring.source": source,
+            # the rows of somebody else's *To follow today* (the superuser's): only their creator reads them
+            "itsm.digest.line": env["itsm.digest.line"].create(
+                {"team_id": team.id, "ticket_id": ticket.id, "section": "breached"}
+            ),
             "itsm.monitoring.token.wizard": env["itsm.monitoring.token.wizard"].create({"source_id": source.id}),
             "document.page": env["document.page"].create(
                 {"name": "Not yours", "itsm_is_scenario": True, "itsm_portal_published": True, "company_id": other.id}

@@ -209,6 +209,8 @@ UNCHANGED = {
     "itsm.monitoring.token.wizard": "wizard: service managers, its creator only",
     "itsm.retention.wizard": "wizard: service managers, its creator only",
     "itsm.sla.report.wizard": "wizard: account managers, its creator only",
+    "itsm.digest.line": "*To follow today*: rows of the user's own digest (transient), its creator only",
+    "itsm.digest.preview": "preview of the daily digest (transient), its creator only",
 }
 
 # Cells that do not hold yet: (model, role, operation) -> the finding it belongs to (issue 23)

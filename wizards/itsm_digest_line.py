@@ -4,6 +4,7 @@ from odoo import api
 from odoo import fields
 from odoo import models
 
+from ..access import checked
 from ..models.helpdesk_ticket_team import DIGEST_REASONS
 
 TEAMS_LIMIT = 100  # teams read by a user in none of them (an account manager)
@@ -81,6 +82,7 @@ class ItsmDigestLine(models.TransientModel):
         return self.create(values)
 
     @api.model
+    @checked()
     def action_itsm_follow_today(self):
         """*To follow today*: the digest of the user's teams, as of now."""
         self._itsm_refresh()
@@ -89,6 +91,7 @@ class ItsmDigestLine(models.TransientModel):
         return action
 
     @api.model
+    @checked()
     def action_itsm_preview_digest(self):
         """The morning e-mail of the user's teams, rendered now in the user's language."""
         now = fields.Datetime.now()
