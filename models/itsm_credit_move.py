@@ -129,33 +129,34 @@ class ItsmCreditMove(models.Model):
         """The move in the reader's language (``self.env.lang``), rebuilt from stored keys: what is stored is the
         move's type and links, not a sentence (``name`` keeps the sentence as posted, for the audit)."""
         self.ensure_one()
-        _ = self.env._
         line = self.sale_order_line_id
         if self.reversed_move_id:
             original = self.reversed_move_id
             if original.sale_order_line_id:
-                return _("Cancellation of %(order)s", order=original.sale_order_line_id.order_id.name)
+                return self.env._("Cancellation of %(order)s", order=original.sale_order_line_id.order_id.name)
             if original.move_type == "consumption":
                 if original.timesheet_id:
-                    return _("Intervention no longer counted: %(line)s", line=original.timesheet_id._itsm_move_label())
-                return _("Intervention deleted: %(line)s", line=original.name)
-            return _("Reversal of %(move)s", move=original._itsm_label())
+                    return self.env._(
+                        "Intervention no longer counted: %(line)s", line=original.timesheet_id._itsm_move_label()
+                    )
+                return self.env._("Intervention deleted: %(line)s", line=original.name)
+            return self.env._("Reversal of %(move)s", move=original._itsm_label())
         if line and self.move_type in ("purchase", "recharge"):
             product = line.product_id.with_context(lang=self.env.lang).display_name
             number = line.order_id.itsm_confirmed_amendment_number
             if self.move_type == "recharge":
                 if not number:  # the order was cancelled since: its number is gone, the sentence posted stays
                     return self.name
-                what = _("Amendment no. %(number)s - %(order)s", number=number, order=line.order_id.name)
+                what = self.env._("Amendment no. %(number)s - %(order)s", number=number, order=line.order_id.name)
             else:
-                what = _("Purchase - %(order)s", order=line.order_id.name)
+                what = self.env._("Purchase - %(order)s", order=line.order_id.name)
             return f"{what}: {product}"
         if self.move_type == "consumption" and self.timesheet_id:
             return self.timesheet_id._itsm_move_label()
         if self.move_type == "expiry":
-            return _("Credit expired at the end of the grace period")
+            return self.env._("Credit expired at the end of the grace period")
         if self.move_type == "adjustment" and (self.reason or "").strip():
-            return _("Adjustment: %(reason)s", reason=self.reason.strip().splitlines()[0])
+            return self.env._("Adjustment: %(reason)s", reason=self.reason.strip().splitlines()[0])
         return self.name
 
     def _itsm_type_label(self):
