@@ -118,7 +118,7 @@ class ItsmCreditMove(models.Model):
                 )
 
     @api.depends_context("lang")
-    @api.depends("move_type", "name", "sale_order_line_id", "timesheet_id", "reversed_move_id", "reason")
+    @api.depends("move_type", "name", "sale_order_line_id", "reversed_move_id", "reason")
     def _compute_label(self):
         # the order, its package and the intervention are read whoever reads the ledger (a portal client reads
         # its own ledger, not the provider's orders)
@@ -127,7 +127,9 @@ class ItsmCreditMove(models.Model):
 
     def _itsm_label(self):
         """The move in the reader's language (``self.env.lang``), rebuilt from stored keys: what is stored is the
-        move's type and links, not a sentence (``name`` keeps the sentence as posted, for the audit)."""
+        move's type and links, not a sentence (``name`` keeps the sentence as posted, for the audit). A
+        consumption's description is its intervention's ticket number and text as posted (the client's and the
+        technician's words, no sentence of the addon's): its ``name``, read without the intervention."""
         self.ensure_one()
         line = self.sale_order_line_id
         if self.reversed_move_id:
@@ -136,9 +138,7 @@ class ItsmCreditMove(models.Model):
                 return self.env._("Cancellation of %(order)s", order=original.sale_order_line_id.order_id.name)
             if original.move_type == "consumption":
                 if original.timesheet_id:
-                    return self.env._(
-                        "Intervention no longer counted: %(line)s", line=original.timesheet_id._itsm_move_label()
-                    )
+                    return self.env._("Intervention no longer counted: %(line)s", line=original.name)
                 return self.env._("Intervention deleted: %(line)s", line=original.name)
             return self.env._("Reversal of %(move)s", move=original._itsm_label())
         if line and self.move_type in ("purchase", "recharge"):
@@ -151,8 +151,6 @@ class ItsmCreditMove(models.Model):
             else:
                 what = self.env._("Purchase - %(order)s", order=line.order_id.name)
             return f"{what}: {product}"
-        if self.move_type == "consumption" and self.timesheet_id:
-            return self.timesheet_id._itsm_move_label()
         if self.move_type == "expiry":
             return self.env._("Credit expired at the end of the grace period")
         if self.move_type == "adjustment" and (self.reason or "").strip():
