@@ -17,14 +17,14 @@ def itsm_kb_published_suggestions(text):
 
 
 class ItsmKnowledgePortal(portal.CustomerPortal):
-    @http.route("/my/itsm/kb/suggest", type="http", auth="user", methods=["GET"], website=True)
+    @http.route("/my/itsm/kb/suggest", type="http", auth="user", methods=["GET"], website=True, readonly=True)
     def itsm_kb_suggest(self, q="", **kw):
         """Titles and URLs of the published scenarios matching ``q``, as JSON (for the portal ticket form)."""
         pages = itsm_kb_published_suggestions(q or "")
         body = [{"id": page.id, "title": page.name, "url": f"/my/itsm/kb/{page.id}"} for page in pages]
         return request.make_response(json.dumps(body), headers=[("Content-Type", "application/json")])
 
-    @http.route("/my/itsm/kb/<int:page_id>", type="http", auth="user", website=True)
+    @http.route("/my/itsm/kb/<int:page_id>", type="http", auth="user", website=True, readonly=True)
     def itsm_kb_page(self, page_id, **kw):
         page = request.env["document.page"].browse(page_id)
         if not (page.exists() and page.has_access("read") and page.itsm_is_scenario and page.itsm_portal_published):
@@ -33,7 +33,7 @@ class ItsmKnowledgePortal(portal.CustomerPortal):
         values.update({"page": page, "page_name": "itsm_kb_page", "content": page.sudo().content})
         return request.render("itsm_service_contract.portal_itsm_kb_page", values)
 
-    @http.route("/my/itsm/problems", type="http", auth="user", website=True)
+    @http.route("/my/itsm/problems", type="http", auth="user", website=True, readonly=True)
     def itsm_my_problems(self, **kw):
         Problem = request.env["itsm.problem"]
         problems = Problem.search([], order="id desc", limit=200) if Problem.has_access("read") else Problem

@@ -9,6 +9,8 @@ from odoo.exceptions import UserError
 from odoo.http import request
 from odoo.tools import SQL
 
+from .replica import itsm_readonly_unless_after_write
+
 PAGE_SIZE = 20
 LEDGER_PAGE_SIZE = 50
 # the ticket filter lists the tickets most recently worked on; an older ticket is still a valid filter
@@ -36,7 +38,9 @@ class ItsmCustomerPortal(portal.CustomerPortal):
         except (TypeError, ValueError):
             return 1
 
-    @http.route(["/my/contracts", "/my/contracts/page/<int:page>"], type="http", auth="user", website=True)
+    @http.route(
+        ["/my/contracts", "/my/contracts/page/<int:page>"], type="http", auth="user", website=True, readonly=True
+    )
     def portal_my_contracts(self, page=1, sortby=None, **kw):
         Contract = request.env["itsm.contract"]
         sortings = {
@@ -152,7 +156,13 @@ class ItsmCustomerPortal(portal.CustomerPortal):
         )
         return contract.env["helpdesk.ticket"].browse([ticket_id for [ticket_id] in contract.env.cr.fetchall()])
 
-    @http.route(["/my/contracts/<int:contract_id>"], type="http", auth="public", website=True)
+    @http.route(
+        ["/my/contracts/<int:contract_id>"],
+        type="http",
+        auth="public",
+        website=True,
+        readonly=itsm_readonly_unless_after_write,
+    )
     def portal_my_contract(
         self, contract_id, access_token=None, month=None, ticket=None, page=1, ledger_page=1, message=None, **kw
     ):
@@ -250,7 +260,7 @@ class ItsmCustomerPortal(portal.CustomerPortal):
                 "itsm_service_contract.portal_itsm_document_refused", {"message": error.args[0]}, status=413
             )
 
-    @http.route(["/my/statements/<int:statement_id>"], type="http", auth="public", website=True)
+    @http.route(["/my/statements/<int:statement_id>"], type="http", auth="public", website=True, readonly=True)
     def portal_my_statement(self, statement_id, access_token=None, **kw):
         return self._itsm_download_pdf(
             "itsm.statement",
@@ -260,7 +270,7 @@ class ItsmCustomerPortal(portal.CustomerPortal):
             published=lambda statement: statement.state == "issued",
         )
 
-    @http.route(["/my/committees/<int:committee_id>"], type="http", auth="public", website=True)
+    @http.route(["/my/committees/<int:committee_id>"], type="http", auth="public", website=True, readonly=True)
     def portal_my_committee(self, committee_id, access_token=None, **kw):
         return self._itsm_download_pdf(
             "itsm.committee",
