@@ -35,3 +35,4 @@ from . import test_scope_routing
 from . import test_sla
 from . import test_sla_rule
 from . import test_statement
+from . import test_replica_routes
