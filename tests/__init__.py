@@ -24,6 +24,7 @@ from . import test_portal
 from . import test_portal_scale
 from . import test_problem
 from . import test_query_budgets
+from . import test_replica_routes
 from . import test_report_bounds
 from . import test_report_weight
 from . import test_reports
@@ -35,4 +36,3 @@ from . import test_scope_routing
 from . import test_sla
 from . import test_sla_rule
 from . import test_statement
-from . import test_replica_routes
