@@ -191,9 +191,13 @@ frontend itsm
     default_backend odoo
 backend odoo
     balance leastconn
-    option httpchk GET /web/health
+    option httpchk
+    # HTTP/1.1 with a Host header: Odoo reads the Host of every request, /web/health included
+    http-check send meth GET uri /web/health ver HTTP/1.1 hdr Host itsm
     http-check expect status 200
-    default-server inter 500ms fall 2 rise 1
+    # a busy node answers its health check late, not never: a dead one refuses the connection at once
+    timeout check 10s
+    default-server inter 1s fall 3 rise 1
 {servers}
 backend odoo_websocket
 {ws_servers}
@@ -509,7 +513,10 @@ def run_phase(name, ctx, args, fault=False):
         devctl.say(f"fault: replica restarted, streaming again after {faults['replica_streaming_s']} s")
 
     def alert_storm():
-        alerts["fix"], alerts["stats"], alerts["wall"], _fault = alerts_load.run(None, admin, alert_args, "plain")
+        try:
+            alerts["fix"], alerts["stats"], alerts["wall"], _fault = alerts_load.run(None, admin, alert_args, "plain")
+        except (load_test.Down, load_test.RpcError) as exc:
+            alerts["error"] = str(exc)
 
     threads = [
         threading.Thread(target=load_test.run_clients, args=(fixture, allow, args.per_client, stats_allow, deadline)),
@@ -547,7 +554,7 @@ def run_phase(name, ctx, args, fault=False):
         )
         problems += [f"alerts: {p}" for p in found]
     else:
-        problems.append("alerts: the storm did not end")
+        problems.append(f"alerts: the storm did not end: {alerts.get('error')}")
         tickets = 0
     if fault:
         for key in ("node_lb_s", "node_back_s", "replica_lb_s", "replica_streaming_s"):
@@ -750,7 +757,8 @@ def main():
         ctx = {"lb": lb, "nodes": nodes, "pport": pport, "rport": rport, "sampler": sampler}
         nodes[0].start()
         devctl.say(f"node 1 on {nodes[0].port}, HAProxy on {lb.port} (stats {lb.stats}); setting up the fixture")
-        wait_first_success(lambda: get(f"{lb.url}/web/health")[0] == 200, bound=30)
+        if wait_first_success(lambda: get(f"{lb.url}/web/health")[0] == 200, bound=60) is None:
+            raise RuntimeError("HAProxy does not see node 1 healthy within 60 s")
         admin = load_test.login("admin", "admin")
         fixture = load_test.build_fixture(admin, args.clients)
         admin("res.users", "write", [fixture["tech_uid"]], {"email": "load.technician@example.com"})
