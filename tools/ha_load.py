@@ -509,14 +509,22 @@ def run_phase(name, ctx, args, fault=False):
         time.sleep(3)
         started = time.perf_counter()
         pg_start(REPLICA, ctx["rport"])
-        faults["replica_streaming_s"] = wait_first_success(lambda: streaming(ctx["pport"]), bound=120)
+        if wait_first_success(lambda: streaming(ctx["pport"]), bound=120) is not None:
+            faults["replica_streaming_s"] = time.perf_counter() - started
         devctl.say(f"fault: replica restarted, streaming again after {faults['replica_streaming_s']} s")
 
+    # the sources and tokens made before the load starts (and before any fault): alerts_load.run takes them
+    alert_fixture = alerts_load.fixture(admin, name)
+
     def alert_storm():
+        make_fixture = alerts_load.fixture
+        alerts_load.fixture = lambda _admin, _name: alert_fixture
         try:
             alerts["fix"], alerts["stats"], alerts["wall"], _fault = alerts_load.run(None, admin, alert_args, "plain")
         except (load_test.Down, load_test.RpcError) as exc:
             alerts["error"] = str(exc)
+        finally:
+            alerts_load.fixture = make_fixture
 
     threads = [
         threading.Thread(target=load_test.run_clients, args=(fixture, allow, args.per_client, stats_allow, deadline)),
@@ -664,11 +672,10 @@ def print_report(args, rows, ctx, extra, failures):
           f"{'lag p95':>7} {'lag max':>7}")  # fmt: skip
     for row in rows:
         d_primary, d_replica = row["commits"]
-        share = (
-            f"{100 * d_replica / (d_primary + d_replica):.0f}%"
-            if d_replica is not None and d_primary + d_replica
-            else "-"
-        )
+        # an immediate stop discards the replica's statistics: its counter starts again from zero
+        share = "-"
+        if d_replica is not None and d_replica >= 0 and d_primary + d_replica > 0:
+            share = f"{100 * d_replica / (d_primary + d_replica):.0f}%"
         print(
             f"{row['name']:10} {row['interventions']:6d} {row['refused']:7d} {row['alerts']:6d} {row['pages']:5d} "
             f"{row['wall']:6.1f} {row['rate']:5.1f} {row['p95_line']:7.0f} {row['p95_alert']:8.0f} "
