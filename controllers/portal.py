@@ -9,8 +9,6 @@ from odoo.exceptions import UserError
 from odoo.http import request
 from odoo.tools import SQL
 
-from .replica import itsm_readonly_unless_after_write
-
 PAGE_SIZE = 20
 LEDGER_PAGE_SIZE = 50
 # the ticket filter lists the tickets most recently worked on; an older ticket is still a valid filter
@@ -38,9 +36,7 @@ class ItsmCustomerPortal(portal.CustomerPortal):
         except (TypeError, ValueError):
             return 1
 
-    @http.route(
-        ["/my/contracts", "/my/contracts/page/<int:page>"], type="http", auth="user", website=True, readonly=True
-    )
+    @http.route(["/my/contracts", "/my/contracts/page/<int:page>"], type="http", auth="user", website=True)
     def portal_my_contracts(self, page=1, sortby=None, **kw):
         Contract = request.env["itsm.contract"]
         sortings = {
@@ -156,13 +152,7 @@ class ItsmCustomerPortal(portal.CustomerPortal):
         )
         return contract.env["helpdesk.ticket"].browse([ticket_id for [ticket_id] in contract.env.cr.fetchall()])
 
-    @http.route(
-        ["/my/contracts/<int:contract_id>"],
-        type="http",
-        auth="public",
-        website=True,
-        readonly=itsm_readonly_unless_after_write,
-    )
+    @http.route(["/my/contracts/<int:contract_id>"], type="http", auth="public", website=True)
     def portal_my_contract(
         self, contract_id, access_token=None, month=None, ticket=None, page=1, ledger_page=1, message=None, **kw
     ):
