@@ -14,12 +14,12 @@ end (exceptions and SIGTERM included); it never talks to a server it did not sta
   replica) behind ``haproxy -db`` (health check ``GET /web/health``), config in ``.work/ha/haproxy.cfg``.
 
 Three phases, each the same load through the balancer: interventions of ``make load`` (an allow and a block
-contract), the alert storm of ``make alerts-load`` and portal readers of the contract page (``readonly=True``
-route) at the same time. ``one node``: node 2 is stopped; ``two nodes``; ``faults``: two nodes, node 1 SIGKILLed
-after a third of the requests and restarted, then the replica stopped (``pg_ctl stop -m immediate``) and
-restarted. The crons (SLA scan, escalation, digest, statements, MCO planner, problem detection) are made due on
-both nodes during the run. It prints throughput and p95 per phase, the share of transactions served by the
-replica, replica lag, time to recover after each fault, then ``INVARIANTS OK`` (exit 0) or ``INVARIANTS FAILED``
+contract), the alert storm of ``make alerts-load`` and portal readers of the estate and problems pages
+(``readonly=True`` routes) at the same time. ``one node``: node 2 is stopped; ``two nodes``; ``faults``: two nodes,
+node 1 SIGKILLed after a third of the requests and restarted, then the replica stopped (``pg_ctl stop -m
+immediate``) and restarted. The crons (SLA scan, escalation, digest, statements, MCO planner, problem detection) are
+made due on both nodes during the run. It prints throughput and p95 per phase, the share of transactions served by
+the replica, replica lag, time to recover after each fault, then ``INVARIANTS OK`` (exit 0) or ``INVARIANTS FAILED``
 and what failed (exit 1).
 """
 
@@ -245,9 +245,9 @@ class Balancer:
                 os.killpg(self.proc.pid, signal.SIGKILL)
 
 
-def get(url, timeout=30):
+def get(url, timeout=30, headers=None):
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as response:
+        with urllib.request.urlopen(urllib.request.Request(url, headers=headers or {}), timeout=timeout) as response:
             return response.status, response.read()
     except urllib.error.HTTPError as exc:
         return exc.code, b""
@@ -381,19 +381,23 @@ import load_test  # noqa: E402
 
 
 class Readers:
-    """Portal readers of the contract page (a ``readonly=True`` route, with the contract's access token)."""
+    """Portal readers of ``readonly=True`` routes (the estate and problems pages), logged in as the technician."""
 
-    def __init__(self, url, count):
-        self.url, self.count = url, count
+    def __init__(self, lb_url, count):
+        self.urls = [f"{lb_url}/my/estate", f"{lb_url}/my/itsm/problems"]
+        self.count = count
+        self.cookie = session_cookie(lb_url, load_test.TECH_LOGIN, load_test.TECH_PASSWORD)
         self.lock = threading.Lock()
         self.latencies, self.failures = [], 0
         self.stop_event = threading.Event()
-        self.threads = [threading.Thread(target=self.read, daemon=True) for _ in range(count)]
+        self.threads = [threading.Thread(target=self.read, args=(no,), daemon=True) for no in range(count)]
 
-    def read(self):
+    def read(self, no):
+        turn = no
         while not self.stop_event.is_set():
+            turn += 1
             started = time.perf_counter()
-            status, _body = get(self.url)
+            status, _body = get(self.urls[turn % len(self.urls)], headers={"Cookie": self.cookie})
             with self.lock:
                 if status == 200:
                     self.latencies.append(time.perf_counter() - started)
@@ -409,6 +413,18 @@ class Readers:
         self.stop_event.set()
         for thread in self.threads:
             thread.join(timeout=60)
+
+
+def session_cookie(lb_url, login, password):
+    """A web session (``session_id`` cookie) of ``login``: sessions are files in the data dir both nodes share."""
+    payload = json.dumps({"jsonrpc": "2.0", "method": "call", "id": 1,
+                          "params": {"db": DB, "login": login, "password": password}}).encode()  # fmt: skip
+    request = urllib.request.Request(
+        f"{lb_url}/web/session/authenticate", payload, {"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(request, timeout=60) as response:
+        cookie = response.headers.get("Set-Cookie", "")
+    return cookie.split(";", 1)[0]
 
 
 def contract_page(lb_url, admin, contract):
@@ -472,7 +488,7 @@ def run_phase(name, ctx, args, fault=False):
     allow = load_test.new_client_company(admin, fixture, f"HA {name} allow", "allow", 10.0)
     block_credit = round(args.clients * args.per_client * 0.3, 2)
     block = load_test.new_client_company(admin, fixture, f"HA {name} block", "block", block_credit)
-    readers = Readers(contract_page(lb.url, admin, allow["contract"]), args.readers)
+    readers = Readers(lb.url, args.readers)
     stats_allow, stats_block = load_test.Stats(), load_test.Stats()
     alert_args = argparse.Namespace(rate=args.rate, senders=args.senders, max_minutes=args.max_minutes)
     alerts = {}
@@ -505,7 +521,9 @@ def run_phase(name, ctx, args, fault=False):
             time.sleep(0.1)
         devctl.say(f"fault: replica stopped (immediate) after {answered()} answered interventions")
         pg_stop(REPLICA, "immediate")
-        faults["replica_lb_s"] = wait_first_success(lambda: get(readers.url, timeout=30)[0] == 200)
+        faults["replica_lb_s"] = wait_first_success(
+            lambda: get(readers.urls[0], timeout=30, headers={"Cookie": readers.cookie})[0] == 200
+        )
         time.sleep(3)
         started = time.perf_counter()
         pg_start(REPLICA, ctx["rport"])
@@ -605,21 +623,20 @@ def read_your_writes(ctx, rounds):
     company = load_test.new_client_company(admin, fixture, "HA read-your-writes", "allow", 100.0)
     page = contract_page(lb.url, admin, company["contract"])
     technician = load_test.Client(fixture["tech_uid"], load_test.TECH_PASSWORD)
-    seen = {"replica route": 0, "after-write route": 0}
+    seen = {"contract page": 0}
     for no in range(rounds):
-        for route, url in (("replica route", page), ("after-write route", page + "&message=recharge_requested")):
-            name = f"RYW {route} {no} {uuid.uuid4().hex[:8]}"
-            ticket = admin("helpdesk.ticket", "create", {
-                "name": name, "description": "Read your writes", "partner_id": company["partner"],
-                "team_id": fixture["team"], "project_id": fixture["project"]})  # fmt: skip
-            moment = datetime.now(timezone.utc).replace(tzinfo=None) + timedelta(minutes=no)
-            technician("account.analytic.line", "create", [{
-                "name": name, "ticket_id": ticket, "project_id": fixture["project"],
-                "employee_id": fixture["employee"], "date_time": moment.strftime("%Y-%m-%d %H:%M:%S"),
-                "unit_amount": 0.5}])  # fmt: skip
-            status, body = get(url)
-            if status == 200 and name.encode() in body:
-                seen[route] += 1
+        name = f"RYW {no} {uuid.uuid4().hex[:8]}"
+        ticket = admin("helpdesk.ticket", "create", {
+            "name": name, "description": "Read your writes", "partner_id": company["partner"],
+            "team_id": fixture["team"], "project_id": fixture["project"]})  # fmt: skip
+        moment = datetime.now(timezone.utc).replace(tzinfo=None) + timedelta(minutes=no)
+        technician("account.analytic.line", "create", [{
+            "name": name, "ticket_id": ticket, "project_id": fixture["project"],
+            "employee_id": fixture["employee"], "date_time": moment.strftime("%Y-%m-%d %H:%M:%S"),
+            "unit_amount": 0.5}])  # fmt: skip
+        status, body = get(page)
+        if status == 200 and name.encode() in body:
+            seen["contract page"] += 1
     return seen
 
 
