@@ -130,6 +130,8 @@ class Node:
         self.port, self.gevent = free_port(), free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = os.path.join(HA, f"node{no}.log")
+        if os.path.exists(self.log):
+            os.remove(self.log)  # this run's log only (a restart appends to it)
         self.cmd = [
             *odoo_cmd, "--addons-path", devctl.addons_path(), "--data-dir", DATA,
             "--db_host", RUN, "--db_port", str(pport), "--db_user", "odoo",
