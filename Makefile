@@ -4,7 +4,7 @@ PYTHON ?= python3
 DEVCTL = $(PYTHON) tools/devctl.py
 export ODOO_SRC
 
-.PHONY: run test test-module lint wheel wheel-check pot stop bench load alerts-load probe screenshots clean
+.PHONY: run test test-module lint wheel wheel-check pot stop bench load alerts-load probe ha-load screenshots clean
 
 run:  ## install what is missing, create the demo database once, serve Odoo on :8069
 	$(DEVCTL) run
@@ -57,6 +57,9 @@ probe:  ## attack a copy of the demo as a hostile client, a second client and a 
 
 alerts-load:  ## monitoring webhook under load: 2 sources x 2 replicas, 200 alerts x 5 notifications, SIGKILL, hostile payloads
 	$(PYTHON) tools/alerts_load.py $(ALERTS_LOAD_ARGS)
+
+ha-load:  ## two Odoo nodes behind HAProxy over a PostgreSQL primary and streaming replica, load and faults (not in CI)
+	$(PYTHON) tools/ha_load.py $(HA_LOAD_ARGS)
 
 pot:  ## regenerate i18n/itsm_service_contract.pot and merge it into i18n/fr.po
 	$(DEVCTL) pot

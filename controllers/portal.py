@@ -258,7 +258,7 @@ class ItsmCustomerPortal(portal.CustomerPortal):
                 "itsm_service_contract.portal_itsm_document_refused", {"message": error.args[0]}, status=413
             )
 
-    @http.route(["/my/statements/<int:statement_id>"], type="http", auth="public", website=True)
+    @http.route(["/my/statements/<int:statement_id>"], type="http", auth="public", website=True, readonly=True)
     def portal_my_statement(self, statement_id, access_token=None, **kw):
         return self._itsm_download_pdf(
             "itsm.statement",
@@ -268,7 +268,7 @@ class ItsmCustomerPortal(portal.CustomerPortal):
             published=lambda statement: statement.state == "issued",
         )
 
-    @http.route(["/my/committees/<int:committee_id>"], type="http", auth="public", website=True)
+    @http.route(["/my/committees/<int:committee_id>"], type="http", auth="public", website=True, readonly=True)
     def portal_my_committee(self, committee_id, access_token=None, **kw):
         return self._itsm_download_pdf(
             "itsm.committee",

@@ -30,12 +30,13 @@ class ItsmEstatePortal(ItsmCustomerPortal):
             )
         return values
 
-    @http.route(["/my/estate"], type="http", auth="user", website=True)
+    @http.route(["/my/estate"], type="http", auth="user", website=True, readonly=True)
     def portal_my_estate(self, **kw):
         values = self._prepare_portal_layout_values()
         values.update({"page_name": "itsm_estate", "equipment": _client_equipment()})
         return request.render("itsm_service_contract.portal_my_estate", values)
 
+    # read/write: the page's link to its PDF makes the report's access token the first time it is shown
     @http.route(["/my/mco/<int:report_id>"], type="http", auth="public", website=True)
     def portal_my_mco_report(self, report_id, access_token=None, **kw):
         """The MCO report as a page (summary, checks, tickets opened), with a link to its PDF."""
@@ -55,7 +56,7 @@ class ItsmEstatePortal(ItsmCustomerPortal):
         )
         return request.render("itsm_service_contract.portal_my_mco_report", values)
 
-    @http.route(["/my/mco/<int:report_id>/pdf"], type="http", auth="public", website=True)
+    @http.route(["/my/mco/<int:report_id>/pdf"], type="http", auth="public", website=True, readonly=True)
     def portal_my_mco_report_pdf(self, report_id, access_token=None, **kw):
         return self._itsm_download_pdf(
             "itsm.mco.report",

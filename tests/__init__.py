@@ -27,6 +27,7 @@ from . import test_portal
 from . import test_portal_scale
 from . import test_problem
 from . import test_query_budgets
+from . import test_replica_routes
 from . import test_report_bounds
 from . import test_report_weight
 from . import test_reports
