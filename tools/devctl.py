@@ -23,6 +23,7 @@ import os
 import re
 import shlex
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -312,6 +313,23 @@ def free_port(exclude=(), host="127.0.0.1"):
         if port not in exclude:
             return port
     die("no free TCP port found on 127.0.0.1")
+
+
+def kill_group(proc):
+    """SIGKILL to a server started in its own process group and all its workers (a crash, an OOM kill)."""
+    if proc and proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+
+
+def stop_group(proc):
+    """SIGTERM to a server started in its own process group, SIGKILL after 30 s."""
+    if proc and proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            kill_group(proc)
 
 
 def listening_pids(port):

@@ -30,7 +30,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -65,10 +64,7 @@ CRONS = [
 ]
 
 
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+free_port = devctl.free_port
 
 
 def as_pg(cmd, **kwargs):
@@ -157,18 +153,10 @@ class Node:
         raise RuntimeError(f"node {self.no} did not answer on /web/health within {patience} s")
 
     def kill(self):
-        if self.proc and self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait(timeout=30)
+        devctl.kill_group(self.proc)
 
     def stop(self):
-        if self.proc and self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(timeout=30)
+        devctl.stop_group(self.proc)
 
 
 HAPROXY_CFG = """\
@@ -239,12 +227,7 @@ class Balancer:
         return rows
 
     def stop(self):
-        if self.proc and self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
+        devctl.stop_group(self.proc)
 
 
 def get(url, timeout=30, headers=None):

@@ -21,7 +21,6 @@ import contextlib
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -94,12 +93,6 @@ print("PROBE-JSON " + json.dumps({"a_login": a_user.login, "b_login": b_user.log
       "b_name": b_client.name, "b": b, "a": a, "admin": env.ref("base.user_admin").id,
       "source_uuid": source.uuid if source and "uuid" in source._fields else None}))
 """
-
-
-def free_port():
-    with contextlib.closing(socket.socket()) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class Probe:
@@ -377,7 +370,8 @@ def main():
         )
         line = next(line for line in shell.stdout.splitlines() if line.startswith("PROBE-JSON "))
         facts = json.loads(line[len("PROBE-JSON ") :])
-        port, gevent_port = free_port(), free_port()
+        port = devctl.free_port()
+        gevent_port = devctl.free_port(exclude=(port,))
         log = open(os.path.join(devctl.WORK, "probe-server.log"), "w", encoding="utf-8")  # noqa: SIM115
         server = subprocess.Popen(
             [

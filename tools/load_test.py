@@ -178,18 +178,10 @@ class Server:
 
     def kill(self):
         """SIGKILL to the server and all its workers, like a crash or an OOM kill."""
-        if self.proc and self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait(timeout=30)
+        devctl.kill_group(self.proc)
 
     def stop(self):
-        if self.proc and self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(timeout=30)
+        devctl.stop_group(self.proc)
 
 
 # --------------------------------------------------------------- fixture ----
