@@ -24,7 +24,9 @@ class ItsmHelpdeskTicketController(HelpdeskTicketController):
         Replaces helpdesk_mgmt's route, which looked the ticket up as the superuser and only checked the stage,
         so that any portal user closed or cancelled any ticket with a GET. The ticket is looked up as the user
         (record rules: the client's tickets and those it follows), by POST with the CSRF token (a GET answers
-        405): a ticket the user cannot read is a 404, a stage not offered on the ticket's page a 400.
+        405): a ticket the user cannot read is a 404. A stage not offered on the ticket's page, or a ticket closed
+        already (a second click), changes nothing and leads back to the ticket's page, as helpdesk_mgmt does (its
+        own tests hold with the addon: a 302 to the ticket either way).
         """
         ticket = request.env["helpdesk.ticket"]
         number = portal_id(ticket_id)
@@ -34,18 +36,9 @@ class ItsmHelpdeskTicketController(HelpdeskTicketController):
         ticket_sudo = ticket.sudo()  # the portal reads tickets; the stage is written on its behalf
         stages = ticket_sudo.team_id._get_applicable_stages().filtered("close_from_portal")
         stage = stages.filtered(lambda candidate: candidate.id == portal_id(stage_id))
-        if not stage or ticket_sudo.closed:
-            values = {
-                "message": request.env._(
-                    "Ticket %(ticket)s cannot be closed this way: it is already closed, or the stage chosen is not "
-                    "one offered on its page.",
-                    ticket=ticket_sudo.number or ticket_sudo.name,
-                ),
-                "ticket": ticket_sudo,
-            }
-            return request.render("itsm_service_contract.portal_itsm_ticket_close_refused", values, status=400)
-        ticket_sudo.stage_id = stage
-        return request.redirect(f"/my/ticket/{ticket_sudo.id}")
+        if stage and not ticket_sudo.closed:
+            ticket_sudo.stage_id = stage
+        return request.redirect(f"/my/ticket/{ticket_sudo.id}", code=302)
 
     def _itsm_portal_contracts(self):
         client = request.env.user.partner_id.commercial_partner_id
