@@ -44,6 +44,7 @@ from . import itsm_monitoring_alert
 from . import itsm_monitoring_rate
 from . import itsm_monitoring_severity
 from . import itsm_monitoring_source
+from . import itsm_monitoring_source_processing
 from . import itsm_problem
 from . import itsm_retention
 from . import itsm_reversibility_export
