@@ -55,6 +55,19 @@ class ItsmCase(TransactionCase):
 
     # ------------------------------------------------------------ helpers
     @classmethod
+    def _portal_client_b(cls, contact="Bob B", email="bob@client-b.example.com", **user):
+        """Client B's contact and its portal user (login ``itsm_portal_b``): the second client of the isolation
+        tests. ``user``: more values of the user (its name)."""
+        values = {"name": contact, "parent_id": cls.client_b.id}
+        if email:
+            values["email"] = email
+        cls.client_b_contact = cls.env["res.partner"].create(values)
+        cls.portal_user_b = new_test_user(
+            cls.env, login="itsm_portal_b", groups="base.group_portal", partner_id=cls.client_b_contact.id, **user
+        )
+        return cls.portal_user_b
+
+    @classmethod
     def _calendar(cls, name, tz, attendances):
         """A working calendar from ``(weekday, hour_from, hour_to)`` attendances."""
         return cls.env["resource.calendar"].create(

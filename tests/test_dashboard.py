@@ -11,7 +11,6 @@ from datetime import date
 from datetime import datetime
 
 from odoo.tests import HttpCase
-from odoo.tests import new_test_user
 from odoo.tests import tagged
 
 from .common import ItsmInterventionCase
@@ -25,12 +24,7 @@ class TestDashboard(ItsmInterventionCase, HttpCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.client_b_contact = cls.env["res.partner"].create(
-            {"name": "Bob B", "parent_id": cls.client_b.id, "email": "bob@client-b.example.com"}
-        )
-        cls.portal_user_b = new_test_user(
-            cls.env, login="itsm_portal_b", groups="base.group_portal", partner_id=cls.client_b_contact.id
-        )
+        cls._portal_client_b()
         cls.contract_b = cls._buy_class(cls.client_b, cls.annual, date(2026, 1, 5))
         cls.contract_b.write({"calendar_id": cls.calendar.id})
         cls.bought = cls.annual.itsm_credit_hours

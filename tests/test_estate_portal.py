@@ -4,7 +4,6 @@ from datetime import date
 
 from odoo import http
 from odoo.tests import HttpCase
-from odoo.tests import new_test_user
 from odoo.tests import tagged
 
 from .common import ItsmInterventionCase
@@ -32,8 +31,7 @@ class TestEstatePortal(ItsmInterventionCase, HttpCase):
         reports.with_context(force_report_rendering=False).action_send()
         cls.report_a = reports.filtered(lambda r: r.contract_id == cls.contract)
         cls.report_b = reports.filtered(lambda r: r.contract_id == cls.contract_b)
-        cls.client_b_contact = cls.env["res.partner"].create({"name": "Bob B", "parent_id": cls.client_b.id})
-        new_test_user(cls.env, login="itsm_portal_b", groups="base.group_portal", partner_id=cls.client_b_contact.id)
+        cls._portal_client_b(email=False)
 
     def setUp(self):
         super().setUp()

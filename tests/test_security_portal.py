@@ -11,7 +11,6 @@ from datetime import datetime
 
 from odoo import http
 from odoo.tests import HttpCase
-from odoo.tests import new_test_user
 from odoo.tests import tagged
 
 from .common import ItsmInterventionCase
@@ -27,12 +26,7 @@ class PortalSecurityCase(ItsmInterventionCase, HttpCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.client_b_contact = cls.env["res.partner"].create(
-            {"name": "Bob B", "parent_id": cls.client_b.id, "email": "bob@client-b.example.com"}
-        )
-        cls.portal_user_b = new_test_user(
-            cls.env, login="itsm_portal_b", groups="base.group_portal", partner_id=cls.client_b_contact.id
-        )
+        cls._portal_client_b()
         cls.ticket_b = cls._ticket(datetime(2026, 11, 9, 9, 30), partner=cls.client_b_contact)
         cls.new_stage = cls.ticket.stage_id
         cls.done = cls.env.ref("helpdesk_mgmt.helpdesk_ticket_stage_done")

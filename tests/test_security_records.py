@@ -15,7 +15,6 @@ from odoo import Command
 from odoo.exceptions import AccessError
 from odoo.exceptions import ValidationError
 from odoo.tests import HttpCase
-from odoo.tests import new_test_user
 from odoo.tests import tagged
 
 from .common import ItsmInterventionCase
@@ -30,13 +29,7 @@ class TestSecurityRecords(ItsmInterventionCase, HttpCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.done_stage = cls.env.ref("helpdesk_mgmt.helpdesk_ticket_stage_done")
-        cls.client_b_contact = cls.env["res.partner"].create(
-            {"name": "Bruno B", "parent_id": cls.client_b.id, "email": "bruno@client-b.example.com"}
-        )
-        cls.portal_user_b = new_test_user(
-            cls.env, login="itsm_portal_b", name="Bruno Portal", groups="base.group_portal",
-            partner_id=cls.client_b_contact.id,
-        )  # fmt: skip
+        cls._portal_client_b("Bruno B", "bruno@client-b.example.com", name="Bruno Portal")
         cls.contract_b = cls._buy_class(cls.client_b, cls.annual, date(2026, 11, 2))
         cls.contract_b.write({"calendar_id": cls.calendar.id, "n1_team_id": cls.team.id})
         cls.contract.write({"n1_team_id": cls.team.id})
