@@ -36,26 +36,27 @@ class ItsmMcoReport(models.Model):
 
     @api.ondelete(at_uninstall=False)
     def _unlink_never_sent(self):
-        if not self.env.su and any(report.state == "sent" for report in self):
-            _refuse(self.env, self)
+        if not self.env.su:
+            self._itsm_check_not_sent()
 
     # marked done, reset or sent again: a sent report stays as the client received it
-    @checked("write")
-    def action_done(self):
+    def _itsm_check_not_sent(self):
         if any(report.state == "sent" for report in self):
             _refuse(self.env, self)
+
+    @checked("write")
+    def action_done(self):
+        self._itsm_check_not_sent()
         return super().action_done()
 
     @checked("write")
     def action_reset_draft(self):
-        if any(report.state == "sent" for report in self):
-            _refuse(self.env, self)
+        self._itsm_check_not_sent()
         return super().action_reset_draft()
 
     @checked("write")
     def action_send(self):
-        if any(report.state == "sent" for report in self):
-            _refuse(self.env, self)
+        self._itsm_check_not_sent()
         return super().action_send()
 
 
