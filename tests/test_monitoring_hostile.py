@@ -125,7 +125,7 @@ class TestMonitoringHostile(HostilePost, ItsmInterventionCase, HttpCase):
     def test_bad_alerts_rejected_alone(self):
         """A NUL, a lone surrogate, times out of range, labels of the wrong type: each such alert is rejected with
         its reason, the two good ones open their tickets."""
-        with mute_logger("odoo.addons.itsm_service_contract.models.itsm_monitoring_source"):
+        with mute_logger("odoo.addons.itsm_service_contract.models.itsm_monitoring_source_processing"):
             response = self.post(raw=hostile_body())
         self.assertEqual(response.status_code, 200)
         answer = response.json()
@@ -233,7 +233,7 @@ class TestMonitoringHostileCommitted(CommittedMonitoringCase):
     def test_one_failing_alert_does_not_drop_the_others(self):
         payload = json.loads(hostile_body())
         payload["alerts"].insert(1, am_alert("Poison", "p1"))  # fails in PostgreSQL, after the checks
-        with mute_logger("odoo.addons.itsm_service_contract.models.itsm_monitoring_source", "odoo.sql_db"):
+        with mute_logger("odoo.addons.itsm_service_contract.models.itsm_monitoring_source_processing", "odoo.sql_db"):
             counts = self._process(payload)
         self.assertEqual((counts["created"], counts["rejected"]), (2, 9))
         expected = [{"index": 1, "reason": "not_processed"}] + [
@@ -248,7 +248,7 @@ class TestMonitoringHostileCommitted(CommittedMonitoringCase):
         _alerts, tickets = self._committed("fp-Poison-p1")
         self.assertEqual(len(tickets), 2, "the poisoned alert opened no ticket")
         # the same notification again: the good alerts update, the bad ones are rejected again, nothing retried
-        with mute_logger("odoo.addons.itsm_service_contract.models.itsm_monitoring_source", "odoo.sql_db"):
+        with mute_logger("odoo.addons.itsm_service_contract.models.itsm_monitoring_source_processing", "odoo.sql_db"):
             again = self._process(payload)
         self.assertEqual((again["created"], again["updated"], again["rejected"]), (0, 2, 9))
 
