@@ -2,7 +2,7 @@
     "name": "ITSM Service Contracts",
     "summary": "Prepaid time-credit contracts, recharges as amendments, "
     "surcharged interventions, SLA matrix and steering committees for IT service providers",
-    "version": "18.0.1.2.0",
+    "version": "18.0.1.3.0",
     "category": "Services/Helpdesk",
     "author": "ITSM Service Contract contributors",
     "license": "AGPL-3",

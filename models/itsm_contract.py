@@ -5,6 +5,7 @@ from odoo import fields
 from odoo import models
 from odoo.exceptions import UserError
 from odoo.exceptions import ValidationError
+from odoo.tools import SQL
 from odoo.tools import float_round
 
 from ..rules import add_months
@@ -326,13 +327,18 @@ class ItsmContract(models.Model):
     def _search_is_low_balance(self, operator, value):
         if operator not in ("=", "!=") or not isinstance(value, bool):
             raise UserError(self.env._("Operation not supported"))
-        # Compares two columns of the same row: the ORM has no domain for that.
-        self.flush_model(["contract_type", "balance_hours", "low_balance_threshold"])
-        self.env.cr.execute(
-            "SELECT id FROM itsm_contract WHERE contract_type = %s AND balance_hours < low_balance_threshold",
-            ["prepaid"],
+        # Compares two figures of the same row: the ORM has no domain for that. The balance as read, with the
+        # draws still pending (_field_to_sql).
+        rows = self.env.execute_query(
+            SQL(
+                "SELECT id FROM itsm_contract WHERE %s = %s AND %s < %s",
+                self._field_to_sql(self._table, "contract_type"),
+                "prepaid",
+                self._field_to_sql(self._table, "balance_hours"),
+                self._field_to_sql(self._table, "low_balance_threshold"),
+            )
         )
-        low_ids = [row[0] for row in self.env.cr.fetchall()]
+        low_ids = [row[0] for row in rows]
         positive = (operator == "=") == value
         return [("id", "in" if positive else "not in", low_ids)]
 

@@ -1,30 +1,118 @@
+import logging
 from collections import defaultdict
 
 from odoo import api
 from odoo import fields
 from odoo import models
 from odoo.exceptions import UserError
+from odoo.tools import SQL
 from odoo.tools import float_compare
 from odoo.tools import float_is_zero
 from odoo.tools import float_round
 
 from .itsm_contract import HOURS_DIGITS
 
+_logger = logging.getLogger(__name__)
+
 # Moves that buy credit: they restart the validity of the contract.
 CREDIT_MOVE_TYPES = ("purchase", "recharge")
 # Stored figures the ledger keeps up to date (itsm.contract._itsm_add_to_figures)
 FIGURE_FIELDS = ["credit_hours", "consumed_hours", "expired_hours", "adjusted_hours", "balance_hours"]
-# One statement whatever the move types: adding 0 to a figure leaves it as it is.
+# Figures that draws still pending (not yet folded into the row) change, with the sign they add them with.
+PENDING_FIGURES = {"balance_hours": 1, "consumed_hours": -1}
+# The hours of a contract's pending draws (negative), by the partial index itsm_credit_move_pending_index.
+PENDING_SUM = (
+    "COALESCE((SELECT SUM(pending.hours) FROM itsm_credit_move pending "
+    "WHERE pending.contract_id = {contract} AND pending.figures_pending), 0)"
+)
+# One statement whatever the move types: adding 0 to a figure leaves it as it is. It returns the figures as
+# they are read: the row's plus the pending draws'.
 INCREMENT_FIGURES = (
     "UPDATE itsm_contract SET "
     + ", ".join(f"{name} = ROUND(COALESCE({name}, 0) + %({name})s, {HOURS_DIGITS})" for name in FIGURE_FIELDS)
     + " WHERE id = %(id)s RETURNING "
-    + ", ".join(FIGURE_FIELDS)
+    + ", ".join(
+        f"ROUND({name} + {sign} * {PENDING_SUM.format(contract='itsm_contract.id')}, {HOURS_DIGITS}) AS {name}"
+        if (sign := PENDING_FIGURES.get(name))
+        else name
+        for name in FIGURE_FIELDS
+    )
 )
 
 
 class ItsmContract(models.Model):
     _inherit = "itsm.contract"
+
+    # ------------------------------------------------------------ figures with pending draws
+    def _field_to_sql(self, alias, fname, query=None, flush=True):
+        """The balance and the consumption as read, searched, sorted and grouped: the row's figure plus the
+        draws still pending.
+
+        A draw on a contract that allows overdrafts cannot be refused, so it does not need the contract's row:
+        it posts its move marked ``figures_pending`` and leaves the row alone (``_itsm_post_consumptions``).
+        Were it to add its hours to the row as a refusable draw does, concurrent draws on that contract would
+        wait for each other's row lock and, under Odoo's REPEATABLE READ, fail and be replayed (``make load``:
+        0.35x plain throughput). Every read of these two figures goes through this expression, so what a list,
+        a form, a search (``balance_hours < 0``), an order by balance, a ``read_group`` or a client over RPC
+        sees is the ledger's sum, pending draws included; ``_itsm_fold_pending_figures`` (scheduled, and on
+        every recompute) moves them into the row. The sum reads the partial index of pending moves: a few rows.
+        """
+        sql = super()._field_to_sql(alias, fname, query, flush)
+        sign = PENDING_FIGURES.get(fname)
+        if not sign:
+            return sql
+        pending = SQL(
+            PENDING_SUM.format(contract="%s"),
+            SQL.identifier(alias, "id", to_flush=self.env["itsm.credit.move"]._fields["figures_pending"]),
+        )
+        return SQL("ROUND(COALESCE(%s, 0) + %s * %s, %s)", sql, sign, pending, HOURS_DIGITS)
+
+    def _itsm_pending_figures_changed(self):
+        """Draws were posted pending on these contracts: their figures in the cache are stale (they are read
+        again, pending draws included, through ``_field_to_sql``)."""
+        if self:
+            self.modified(list(PENDING_FIGURES))
+            self.invalidate_recordset(list(PENDING_FIGURES))
+
+    def _itsm_fold_pending_figures(self):
+        """Move the pending draws of these contracts (all contracts when empty) into their rows: one UPDATE of
+        the moves, one per contract. Scheduled (``ir_cron_itsm_fold_figures``), and when a contract comes to
+        refuse overdrafts. What stays pending (draws not committed yet) is still counted when read."""
+        Move = self.env["itsm.credit.move"]
+        Move.flush_model(["figures_pending"])
+        if self:
+            self.env.cr.execute(
+                "UPDATE itsm_credit_move SET figures_pending = false WHERE figures_pending AND contract_id IN %s "
+                "RETURNING contract_id, move_type, hours",
+                [tuple(self.ids)],
+            )
+        else:
+            self.env.cr.execute(
+                "UPDATE itsm_credit_move SET figures_pending = false WHERE figures_pending "
+                "RETURNING contract_id, move_type, hours"
+            )
+        rows = self.env.cr.fetchall()
+        Move.invalidate_model(["figures_pending"])
+        self._itsm_add_folded(rows)
+        return len(rows)
+
+    @api.model
+    def _itsm_add_folded(self, rows):
+        """Add moves just folded, ``(contract id, move type, hours)`` rows, to their contracts' figures."""
+        if rows:
+            self._itsm_add_to_figures([(self.browse(contract_id), kind, hours) for contract_id, kind, hours in rows])
+
+    @api.model
+    def _cron_fold_pending_figures(self):
+        folded = self.browse()._itsm_fold_pending_figures()
+        _logger.info("itsm: %s pending draws folded into their contracts' figures", folded)
+
+    def write(self, vals):
+        result = super().write(vals)
+        if vals.get("overdraft_policy") == "block":
+            # a refusable draw checks the row's figures: fold what the allowed draws left pending
+            self._itsm_fold_pending_figures()
+        return result
 
     # ------------------------------------------------------------ ledger figures
     @api.model
@@ -100,7 +188,13 @@ class ItsmContract(models.Model):
         last_dates = {}
         amendments = {}
         Move = self.env["itsm.credit.move"]
-        Move.flush_model(["contract_id", "move_type", "hours", "date", "reversal_move_id"])
+        Move.flush_model(["contract_id", "move_type", "hours", "date", "reversal_move_id", "figures_pending"])
+        # the whole ledger goes into the row: nothing it holds stays pending
+        self.env.cr.execute(
+            "UPDATE itsm_credit_move SET figures_pending = false WHERE figures_pending AND contract_id IN %s",
+            [tuple(contracts.ids)],
+        )
+        Move.invalidate_model(["figures_pending"])
         self.env.cr.execute(
             """
             SELECT contract_id, move_type, SUM(hours),
@@ -228,17 +322,22 @@ class ItsmContract(models.Model):
                 )
             )
         self._check_can_consume(hours, is_project=is_project)
-        moves = self._post_credit_moves(
-            [
-                {
-                    "contract_id": self.id,
-                    "date": date or fields.Date.context_today(self),
-                    "move_type": "consumption",
-                    "hours": -hours,
-                    "name": name,
-                    "timesheet_id": timesheet.id if timesheet else False,
-                }
-            ]
+        moves = (
+            self.env["itsm.credit.move"]
+            .sudo()
+            ._itsm_post_consumptions(
+                [
+                    {
+                        "contract_id": self.id,
+                        "date": date or fields.Date.context_today(self),
+                        "move_type": "consumption",
+                        "hours": -hours,
+                        "name": name,
+                        "timesheet_id": timesheet.id if timesheet else False,
+                    }
+                ]
+            )
+            .with_env(self.env)
         )
         self._check_draw_posted(is_project=is_project)
         return moves

@@ -73,11 +73,23 @@ class ItsmCreditMove(models.Model):
         index="btree_not_null",
         help="The move that cancels this one.",
     )
+    figures_pending = fields.Boolean(
+        string="Not yet in the contract's stored figures",
+        readonly=True,
+        copy=False,
+        help="A draw on a contract that allows overdrafts is not added to the contract's row when it is posted "
+        "(concurrent draws would wait for each other): the contract's balance and consumption add the moves "
+        "still pending when they are read, and the scheduler folds them into the row.",
+    )
 
     def init(self):
-        """The ledger of a contract in its order (date desc, id desc): the portal reads a page of it by index."""
+        """The ledger of a contract in its order (date desc, id desc): the portal reads a page of it by index.
+        The moves not yet folded into their contract's figures, read with every balance: a small partial index."""
         result = super().init()
         create_index(self.env.cr, "itsm_credit_move_contract_date_index", self._table, ["contract_id", "date", "id"])
+        create_index(
+            self.env.cr, "itsm_credit_move_pending_index", self._table, ["contract_id"], where="figures_pending"
+        )
         return result
 
     @api.constrains("move_type", "hours", "reason", "reversed_move_id")
@@ -194,12 +206,14 @@ class ItsmCreditMove(models.Model):
             raise UserError(self.env._("A ledger move is never rewritten: post an adjustment or a reversal instead."))
         if not FIGURE_SOURCE_FIELDS.intersection(vals):
             return super().write(vals)
+        self._itsm_fold()  # a pending move is not in its contract's row: fold it before moving figures
         before = self._itsm_figure_entries(sign=-1)
         result = super().write(vals)
         self.env["itsm.contract"]._itsm_add_to_figures(before + self._itsm_figure_entries())
         return result
 
     def unlink(self):
+        self._itsm_fold()
         entries = self._itsm_figure_entries(sign=-1)
         result = super().unlink()
         self.env["itsm.contract"]._itsm_add_to_figures(entries)
@@ -217,6 +231,8 @@ class ItsmCreditMove(models.Model):
         """
         contracts = self.env["itsm.contract"].browse({vals["contract_id"] for vals in vals_list}).sudo()
         related = {contract.id: (contract.company_id.id, contract.partner_id.id) for contract in contracts}
+        # A draw that cannot be refused does not touch its contract's row (see itsm.contract._itsm_figures_sql)
+        deferred = contracts.filtered(lambda contract: contract.overdraft_policy == "allow")
         for vals in vals_list:
             if vals["move_type"] != "consumption" or not vals["hours"] < 0:
                 raise ValidationError(
@@ -238,6 +254,7 @@ class ItsmCreditMove(models.Model):
                 vals["name"],
                 vals.get("timesheet_id") or None,
                 vals.get("user_id") or uid,
+                vals["contract_id"] in deferred.ids,
                 uid,
                 now,
                 uid,
@@ -248,7 +265,7 @@ class ItsmCreditMove(models.Model):
         self.flush_model()
         self.env.cr.execute(
             "INSERT INTO itsm_credit_move (contract_id, company_id, partner_id, date, move_type, hours, name, "
-            "timesheet_id, user_id, create_uid, create_date, write_uid, write_date) VALUES "
+            "timesheet_id, user_id, figures_pending, create_uid, create_date, write_uid, write_date) VALUES "
             + ", ".join(["%s"] * len(rows))
             + " RETURNING id",
             rows,
@@ -258,10 +275,29 @@ class ItsmCreditMove(models.Model):
         self.env["account.analytic.line"].invalidate_model(["itsm_credit_move_ids"])
         self.env["itsm.contract"].invalidate_model(["credit_move_ids"])
         self.env["itsm.contract"]._itsm_add_to_figures(
-            [(contracts.browse(vals["contract_id"]), "consumption", vals["hours"]) for vals in vals_list]
+            [
+                (contracts.browse(vals["contract_id"]), "consumption", vals["hours"])
+                for vals in vals_list
+                if vals["contract_id"] not in deferred.ids
+            ]
         )
+        deferred._itsm_pending_figures_changed()
         contracts._notify_low_balance()
         return moves
+
+    def _itsm_fold(self):
+        """Fold these moves, if pending, into their contracts' stored figures (one UPDATE of the moves, one per
+        contract): before a move's hours or contract change, or it is deleted."""
+        if not self.ids:
+            return
+        self.flush_recordset(["figures_pending"])
+        self.env.cr.execute(
+            "UPDATE itsm_credit_move SET figures_pending = false WHERE id IN %s AND figures_pending "
+            "RETURNING contract_id, move_type, hours",
+            [tuple(self.ids)],
+        )
+        self.env["itsm.contract"]._itsm_add_folded(self.env.cr.fetchall())
+        self.invalidate_recordset(["figures_pending"])
 
     def _itsm_figure_entries(self, sign=1):
         """What these moves add to their contracts' figures: ``(contract, move type, signed hours)``."""

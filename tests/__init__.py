@@ -12,6 +12,7 @@ from . import test_daily_digest
 from . import test_dashboard
 from . import test_demo_story
 from . import test_draw_lock
+from . import test_draw_pending
 from . import test_escalation
 from . import test_estate
 from . import test_estate_portal

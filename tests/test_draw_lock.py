@@ -1,9 +1,17 @@
+import threading
+import time as monotonic_time
 from datetime import datetime
 from datetime import time
 from datetime import timedelta
 
+import psycopg2
 from psycopg2 import errors
 
+from odoo import SUPERUSER_ID
+from odoo import api
+from odoo import fields
+from odoo import sql_db
+from odoo.exceptions import UserError
 from odoo.tests import TransactionCase
 from odoo.tests import tagged
 from odoo.tools import mute_logger
@@ -52,7 +60,7 @@ class TestDrawTakesTheRowLock(ItsmInterventionCase):
         )
         if not contract:
             self.skipTest("no committed prepaid contract (database without demo data)")
-        contract.overdraft_policy = "allow"
+        contract.overdraft_policy = "block"
         ticket = self._ticket(datetime(2026, 11, 9, 9, 0), partner=contract.partner_id)
         self.assertEqual(ticket.itsm_contract_id, contract)
         before = contract.balance_hours
@@ -60,3 +68,186 @@ class TestDrawTakesTheRowLock(ItsmInterventionCase):
         self.assertTrue(line.itsm_credit_move_ids)
         self.assertAlmostEqual(contract.balance_hours, before - line.itsm_credit_hours, places=2)
         assert_draw_lock_held(self, contract)
+
+    def test_an_allowed_draw_leaves_the_contract_row_free(self):
+        """A draw that cannot be refused takes no row lock: a second draw does not wait for it (issue 24)."""
+        contract = self.env["itsm.contract"].search(
+            [("contract_type", "=", "prepaid"), ("state", "=", "active"), ("overdraft_policy", "=", "allow")],
+            limit=1,
+        )
+        if not contract:
+            self.skipTest("no committed prepaid contract that allows overdrafts (database without demo data)")
+        ticket = self._ticket(datetime(2026, 11, 9, 9, 0), partner=contract.partner_id)
+        self.assertEqual(ticket.itsm_contract_id, contract)
+        before = contract.balance_hours
+        line = self._log(datetime.combine(contract.date_start + timedelta(days=1), time(9, 0)), 1.0, ticket=ticket)
+        self.assertTrue(line.itsm_credit_move_ids.figures_pending)
+        self.assertAlmostEqual(contract.balance_hours, before - line.itsm_credit_hours, places=2)
+        self.env.flush_all()
+        with self.registry.cursor() as other:
+            # what a second draw on a refusable contract would take, and any write of the row: not held
+            other.execute("SELECT id FROM itsm_contract WHERE id = %s FOR NO KEY UPDATE NOWAIT", [contract.id])
+            self.assertEqual(other.fetchall(), [(contract.id,)])
+            other.rollback()
+
+
+@tagged("post_install", "-at_install")
+class TestConcurrentDraws(TransactionCase):
+    """Two draws on one contract in two real transactions (two connections, REPEATABLE READ as Odoo's), the
+    first held open while the second runs. Committed fixtures, deleted afterwards.
+
+    On a contract that allows overdrafts the second draw neither waits nor fails: both commit and the balance
+    is the ledger's sum. On one that refuses them, the second waits for the first's row lock and then fails
+    with a serialization error (what Odoo replays); replayed, it is refused, the balance never below zero.
+    """
+
+    TIMEOUT = 20
+
+    def setUp(self):
+        super().setUp()
+        self.db = sql_db.db_connect(self.env.cr.dbname)
+        self.ids = {}
+        self.addCleanup(self._delete_fixtures)
+
+    def _env(self, cr):
+        cr.transaction = api.Transaction(self.registry)
+        return api.Environment(cr, SUPERUSER_ID, {})
+
+    def _fixture(self, policy, credit):
+        with self.db.cursor() as cr:
+            env = self._env(cr)
+            partner = env["res.partner"].create({"name": f"Concurrent draws {policy}", "is_company": True})
+            contract = env["itsm.contract"].create(
+                {
+                    "partner_id": partner.id,
+                    "contract_type": "prepaid",
+                    "overdraft_policy": policy,
+                    "date_start": fields.Date.today(),
+                }
+            )
+            contract.action_activate()
+            contract._post_credit_moves(
+                [
+                    {
+                        "contract_id": contract.id,
+                        "move_type": "adjustment",
+                        "hours": credit,
+                        "name": "Opening balance",
+                        "reason": "Opening balance",
+                    }
+                ]
+            )
+            env.flush_all()
+            self.ids = {"partner": partner.id, "contract": contract.id}
+        return self.ids["contract"]
+
+    def _delete_fixtures(self):
+        if not self.ids:
+            return
+        with self.db.cursor() as cr:
+            cr.execute("DELETE FROM itsm_credit_move WHERE contract_id = %s", [self.ids["contract"]])
+            env = self._env(cr)
+            env["itsm.contract"].browse(self.ids["contract"]).unlink()
+            env["res.partner"].browse(self.ids["partner"]).unlink()
+            env.flush_all()
+
+    def _draw(self, name, contract_id, hours, state, opened=None, start=None, drawn=None, hold=None):
+        """One technician's request: its own transaction (snapshot taken, then ``opened`` with the other's),
+        a draw once ``start`` is set, ``drawn`` set, a commit once ``hold`` is set."""
+        try:
+            with self.db.cursor() as cr:
+                cr.execute("SELECT pg_backend_pid()")
+                state[f"{name}_pid"] = cr.fetchone()[0]
+                if opened:
+                    opened.wait(self.TIMEOUT)
+                if start:
+                    start.wait(self.TIMEOUT)
+                env = self._env(cr)
+                env["itsm.contract"].browse(contract_id)._consume(hours, f"Draw {name}")
+                env.flush_all()
+                if drawn:
+                    drawn.set()
+                if hold:
+                    hold.wait(self.TIMEOUT)
+                state[f"{name}_committed_at"] = monotonic_time.monotonic()
+            state[name] = "committed"
+        except Exception as exc:  # reported to the test's thread
+            state[name] = exc
+
+    def _committed(self, contract_id):
+        with self.db.cursor() as cr:
+            cr.execute(
+                "SELECT COALESCE(SUM(hours), 0), COUNT(*) FROM itsm_credit_move WHERE contract_id = %s", [contract_id]
+            )
+            ledger, count = cr.fetchone()
+            balance = self._env(cr)["itsm.contract"].browse(contract_id).balance_hours
+        return float(ledger), count, balance
+
+    def _run(self, contract_id, first_hours, second_hours, hold_first):
+        """The first draws and stays open until ``hold_first`` is set; the second draws after it."""
+        state = {}
+        opened = threading.Barrier(2)
+        first_drawn = threading.Event()
+        threads = [
+            threading.Thread(
+                target=self._draw,
+                args=("first", contract_id, first_hours, state),
+                kwargs={"opened": opened, "drawn": first_drawn, "hold": hold_first},
+            ),
+            threading.Thread(
+                target=self._draw,
+                args=("second", contract_id, second_hours, state),
+                kwargs={"opened": opened, "start": first_drawn, "drawn": threading.Event()},
+            ),
+        ]
+        for thread in threads:
+            thread.start()
+        return state, threads
+
+    def test_allowed_draws_do_not_wait_for_each_other(self):
+        contract_id = self._fixture("allow", 1.0)
+        second_done = threading.Event()
+        state, threads = self._run(contract_id, 1.5, 2.0, second_done)
+        threads[1].join(self.TIMEOUT)
+        second_done.set()
+        threads[0].join(self.TIMEOUT)
+        self.assertEqual(state.get("second"), "committed", state)
+        self.assertEqual(state.get("first"), "committed", state)
+        self.assertLess(
+            state["second_committed_at"],
+            state["first_committed_at"],
+            "the second draw committed while the first was still open",
+        )
+        ledger, count, balance = self._committed(contract_id)
+        self.assertEqual(count, 3)
+        self.assertAlmostEqual(ledger, 1.0 - 1.5 - 2.0, places=2)
+        self.assertAlmostEqual(balance, ledger, places=2)
+
+    @mute_logger("odoo.sql_db")
+    def test_refusable_draws_wait_and_replay(self):
+        contract_id = self._fixture("block", 2.0)
+        release = threading.Event()
+        state, threads = self._run(contract_id, 1.5, 1.5, release)
+        # the second draw waits for the first's row lock: seen in PostgreSQL, not assumed
+        deadline = monotonic_time.monotonic() + self.TIMEOUT
+        blocked = False
+        with self.db.cursor() as cr:
+            while monotonic_time.monotonic() < deadline and not blocked:
+                if "second_pid" in state and "first_pid" in state:
+                    cr.execute("SELECT pg_blocking_pids(%s)", [state["second_pid"]])
+                    blocked = state["first_pid"] in cr.fetchone()[0]
+                monotonic_time.sleep(0.05)
+        release.set()
+        for thread in threads:
+            thread.join(self.TIMEOUT)
+        self.assertTrue(blocked, "the second refusable draw waited for the first")
+        self.assertEqual(state.get("first"), "committed", state)
+        self.assertIsInstance(state.get("second"), psycopg2.errors.SerializationFailure)
+        # Odoo replays the request: now it sees the first draw and refuses
+        replay = {}
+        self._draw("replay", contract_id, 1.5, replay)
+        self.assertIsInstance(replay["replay"], UserError)
+        ledger, count, balance = self._committed(contract_id)
+        self.assertEqual(count, 2)
+        self.assertAlmostEqual(ledger, 0.5, places=2)
+        self.assertAlmostEqual(balance, 0.5, places=2)
