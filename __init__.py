@@ -35,6 +35,8 @@ def uninstall_hook(env):
         )
         if cr.fetchone():
             cr.execute(SQL("DROP TRIGGER %s ON %s", SQL.identifier(trigger), SQL.identifier(table)))
+    # the dashboard's record of changes to closed months (a table of the addon's own, outside the ORM)
+    cr.execute("DROP TABLE IF EXISTS itsm_contract_month_change")
     # the knowledge base's search vector: a column of OCA's document_page, which may stay installed
     cr.execute("ALTER TABLE IF EXISTS document_page DROP COLUMN IF EXISTS itsm_search")
     for function, arguments in (

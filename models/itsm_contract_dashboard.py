@@ -67,7 +67,7 @@ class ItsmContract(models.Model):
         today = today or fields.Date.context_today(self)
         months = dashboard_rules.month_starts(today, MONTHS)
         Month = self.env["itsm.contract.month"].sudo()
-        kept, generations = Month._itsm_read(self, months[:-1])
+        kept, changes = Month._itsm_read(self, months[:-1])
         first = next(month for month in months if month not in kept)  # the current month is never kept
         live = self._itsm_dashboard_live(first, months, now)
         kinds = [key for key, _label in TICKET_KINDS]
@@ -97,7 +97,7 @@ class ItsmContract(models.Model):
             del data["consumed"]
         if not self.env.cr.readonly:
             Month._itsm_keep(
-                self, {month: live["months"][month] for month in months[:-1] if month in live["months"]}, generations
+                self, {month: live["months"][month] for month in months[:-1] if month in live["months"]}, changes
             )
         data.update(self._itsm_dashboard_now(kinds))
         return data

@@ -7,16 +7,30 @@ figures are not kept. Its cost is then that of one month of activity, whatever t
 
 Kept figures are invalidated by PostgreSQL triggers (``init()``), so that nothing escapes them: ORM writes,
 recomputations of stored fields (an SLA matrix changed), SQL. The triggers are statement-level (issue 24): each
-statement marks the months its changed rows belong to (their old and new values) as stale and increments their
-``generation`` once, whatever its number of rows (see ``_month_triggers``); the dashboard reads a month's
-generation before its data and stores its figures only if the generation has not moved in between (an
-``INSERT ... ON CONFLICT DO UPDATE ... WHERE generation = ...``): a change committed while the figures were
-being computed leaves the month stale, never wrong. The current month is never kept.
+statement appends one row per (contract, month) its changed rows belong to (their old and new values) to
+``itsm_contract_month_change``, whatever its number of rows (see ``_month_triggers``). Writers only append:
+two technicians logging into the same closed month never wait for each other nor fail on a shared row (a
+counter on the month's row did, under REPEATABLE READ: ``make load``). A month's figures count as kept while
+no change is recorded for it; the dashboard that computes them again deletes the changes it saw, and only
+those: a change committed while the figures were being computed stays, so the month stays stale, never
+wrong. The current month is never kept.
 """
+
+import logging
+
+from psycopg2 import errors
 
 from odoo import fields
 from odoo import models
 from odoo.tools import SQL
+
+_logger = logging.getLogger(__name__)
+
+# Appended to by the triggers, read and pruned by the dashboard: a table of the addon's own, outside the ORM
+# (no one reads it but this model; the uninstall hook drops it).
+CHANGES = "itsm_contract_month_change"
+# Two dashboards keeping the same month at once: one keeps it, the other leaves it (it will be kept next time)
+CONCURRENCY_ERRORS = (errors.SerializationFailure, errors.DeadlockDetected, errors.LockNotAvailable)
 
 # (table, contract column, date columns, the columns whose change touches the figures)
 WATCHED = (
@@ -62,8 +76,10 @@ class ItsmContractMonth(models.Model):
 
     contract_id = fields.Many2one("itsm.contract", required=True, ondelete="cascade", index=False)
     month = fields.Date(required=True, help="The first day of the month.")
-    valid = fields.Boolean(help="False once a row of the month changed: the figures are computed again.")
-    generation = fields.Integer(help="Incremented by every change of the month's rows.")
+    valid = fields.Boolean(
+        help="Set when the figures are kept. They count as kept while no change of the month's rows is recorded "
+        "since (itsm_contract_month_change)."
+    )
     tickets_incident = fields.Integer(string="Incidents")
     tickets_request = fields.Integer(string="Requests")
     response_met = fields.Integer(string="Responses in time")
@@ -80,6 +96,20 @@ class ItsmContractMonth(models.Model):
 
     def init(self):
         cr = self.env.cr
+        cr.execute(
+            SQL(
+                """
+                CREATE TABLE IF NOT EXISTS %(table)s (
+                    id bigserial PRIMARY KEY,
+                    contract_id integer NOT NULL REFERENCES itsm_contract (id) ON DELETE CASCADE,
+                    month date NOT NULL,
+                    recorded timestamp NOT NULL DEFAULT (now() AT TIME ZONE 'UTC')
+                );
+                CREATE INDEX IF NOT EXISTS itsm_contract_month_change_month_index ON %(table)s (contract_id, month);
+                """,
+                table=SQL.identifier(CHANGES),
+            )
+        )
         for table, contract, dates, columns in WATCHED:
             cr.execute(_month_triggers(table, contract, dates, columns))
         # a stage that becomes closed (or open) changes the resolutions of all its tickets
@@ -87,7 +117,8 @@ class ItsmContractMonth(models.Model):
             """
             CREATE OR REPLACE FUNCTION itsm_contract_month_stage() RETURNS trigger LANGUAGE plpgsql AS $$
             BEGIN
-                UPDATE itsm_contract_month SET valid = false, generation = generation + 1 WHERE valid;
+                INSERT INTO itsm_contract_month_change (contract_id, month)
+                SELECT contract_id, month FROM itsm_contract_month WHERE valid;
                 RETURN NULL;
             END $$;
             DROP TRIGGER IF EXISTS itsm_contract_month_stage_change ON helpdesk_ticket_stage;
@@ -99,54 +130,84 @@ class ItsmContractMonth(models.Model):
 
     # ------------------------------------------------------------ read and keep
     def _itsm_read(self, contract, months):
-        """``({month: figures}, {month: generation})`` of the kept months of ``contract`` among ``months``:
-        the valid ones' figures, every known month's generation (read before the data it guards)."""
+        """``({month: figures}, {month: [change ids]})`` for ``contract`` among ``months``: the figures of the
+        months kept with no change since, and the changes recorded for the others (read in the same snapshot
+        as the data the dashboard computes them from: ``_itsm_keep`` deletes those and no other)."""
         # pending writes reach the triggers first: a change made earlier in this transaction marks its months
         for model in ("helpdesk.ticket", "helpdesk.ticket.stage", "itsm.credit.move", "account.analytic.line"):
             self.env[model].flush_model()
         self.env.cr.execute(
             SQL(
-                "SELECT month, valid, generation, %s FROM itsm_contract_month "
-                "WHERE contract_id = %s AND month = ANY(%s)",
-                SQL(", ").join(SQL.identifier(name) for name in FIGURES),
-                contract.id,
-                list(months),
+                """SELECT month, changes.ids, kept.valid, %(columns)s
+                     FROM (SELECT month, array_agg(id) AS ids FROM %(changes)s
+                            WHERE contract_id = %(contract)s AND month = ANY(%(months)s) GROUP BY month) AS changes
+                     FULL JOIN (SELECT * FROM itsm_contract_month
+                                 WHERE contract_id = %(contract)s AND month = ANY(%(months)s) AND valid) AS kept
+                    USING (month)""",
+                columns=SQL(", ").join(SQL("kept.%s", SQL.identifier(name)) for name in FIGURES),
+                changes=SQL.identifier(CHANGES),
+                contract=contract.id,
+                months=list(months),
             )
         )
-        kept, generations = {}, {}
-        for month, valid, generation, *values in self.env.cr.fetchall():
-            generations[month] = generation
-            if valid:
+        kept, changes = {}, {}
+        for month, ids, valid, *values in self.env.cr.fetchall():
+            if ids:
+                changes[month] = ids
+            elif valid:  # kept, no change since
                 kept[month] = dict(zip(FIGURES, values, strict=True))
-        return kept, generations
+        return kept, changes
 
-    def _itsm_keep(self, contract, figures, generations):
-        """Keep ``figures`` (``{month: {figure: value}}``) unless a change came since ``generations`` was read."""
+    def _itsm_keep(self, contract, figures, changes):
+        """Keep ``figures`` (``{month: {figure: value}}``) computed after ``changes`` were read, and delete those
+        changes: a change recorded since stays, and its month with it stale. Another dashboard keeping the same
+        months at the same instant: one of the two keeps them, the other leaves them for the next time."""
         if not figures:
             return
+        seen = [change for month in figures for change in changes.get(month, ())]
         rows = [
             SQL(
-                "(%s, %s, true, %s, %s)",
+                "(%s, %s, true, %s)",
                 contract.id,
                 month,
-                generations.get(month, 0),
                 SQL(", ").join(SQL("%s", values[name]) for name in FIGURES),
             )
             for month, values in sorted(figures.items())
         ]
+        keep = SQL(
+            """INSERT INTO itsm_contract_month AS kept (contract_id, month, valid, %(columns)s)
+               VALUES %(rows)s
+               ON CONFLICT (contract_id, month) DO UPDATE SET valid = true, %(updates)s""",
+            columns=SQL(", ").join(SQL.identifier(name) for name in FIGURES),
+            rows=SQL(", ").join(rows),
+            updates=SQL(", ").join(
+                SQL("%s = EXCLUDED.%s", SQL.identifier(name), SQL.identifier(name)) for name in FIGURES
+            ),
+        )
+        try:
+            with self.env.cr.savepoint(flush=False):
+                if seen:
+                    self.env.cr.execute(
+                        SQL("DELETE FROM %s WHERE id = ANY(%s)", SQL.identifier(CHANGES), seen), log_exceptions=False
+                    )
+                self.env.cr.execute(keep, log_exceptions=False)
+        except CONCURRENCY_ERRORS as error:
+            _logger.info("itsm: months of %s kept by another request at the same time (%s)", contract.id, error)
+
+    def _itsm_prune_changes(self):
+        """Forget the changes of months that are not kept, recorded over an hour ago (a dashboard computes its
+        months in well under that): the months they mark are computed anyway. Called by the scheduler."""
         self.env.cr.execute(
             SQL(
-                """INSERT INTO itsm_contract_month AS kept (contract_id, month, valid, generation, %(columns)s)
-                   VALUES %(rows)s
-                   ON CONFLICT (contract_id, month) DO UPDATE SET valid = true, %(updates)s
-                   WHERE kept.generation = EXCLUDED.generation""",
-                columns=SQL(", ").join(SQL.identifier(name) for name in FIGURES),
-                rows=SQL(", ").join(rows),
-                updates=SQL(", ").join(
-                    SQL("%s = EXCLUDED.%s", SQL.identifier(name), SQL.identifier(name)) for name in FIGURES
-                ),
+                """DELETE FROM %(changes)s AS change
+                    WHERE recorded < (now() AT TIME ZONE 'UTC') - interval '1 hour'
+                      AND NOT EXISTS (SELECT 1 FROM itsm_contract_month kept
+                                       WHERE kept.contract_id = change.contract_id AND kept.month = change.month
+                                         AND kept.valid)""",
+                changes=SQL.identifier(CHANGES),
             )
         )
+        return self.env.cr.rowcount
 
 
 # the triggers and functions kept on each watched table (the uninstall hook drops them)
@@ -168,8 +229,8 @@ def _month_triggers(table, contract, dates, columns):
     """The statement-level triggers that mark stale the closed months touched by a statement on ``table``.
 
     One trigger per event (PostgreSQL allows transition tables only on a trigger of one event with no column
-    list), and one upsert per statement: the distinct (contract, month) pairs of the rows written, each marked
-    once, in a fixed order (two statements never lock the same months in opposite orders). An UPDATE marks the
+    list), and one INSERT per statement: a change row for each distinct (contract, month) pair of the rows
+    written, appended (no row shared with another writer is locked or updated). An UPDATE marks the
     months of the old and of the new values of the rows whose watched columns changed; the others (a ticket's
     description edited, a write_date bumped) touch nothing. The work is a scan of the transition tables:
     linear in the rows written, whatever the number of rows of a month.
@@ -184,15 +245,11 @@ def _month_triggers(table, contract, dates, columns):
     def upsert(source):
         return SQL(
             """
-            INSERT INTO itsm_contract_month (contract_id, month, valid, generation)
-            SELECT contract, month, false, 1
-              FROM (SELECT DISTINCT touched.contract, date_trunc('month', touched.day)::date AS month
-                      FROM %(source)s
-                     WHERE touched.contract IS NOT NULL AND touched.day IS NOT NULL
-                       AND touched.day < date_trunc('month', now() AT TIME ZONE 'UTC')) AS months
-             ORDER BY contract, month
-            ON CONFLICT (contract_id, month)
-            DO UPDATE SET valid = false, generation = itsm_contract_month.generation + 1;
+            INSERT INTO itsm_contract_month_change (contract_id, month)
+            SELECT DISTINCT touched.contract, date_trunc('month', touched.day)::date
+              FROM %(source)s
+             WHERE touched.contract IS NOT NULL AND touched.day IS NOT NULL
+               AND touched.day < date_trunc('month', now() AT TIME ZONE 'UTC');
             """,
             source=source,
         )

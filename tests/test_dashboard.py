@@ -10,6 +10,7 @@ import re
 from datetime import date
 from datetime import datetime
 
+from odoo import fields
 from odoo.tests import HttpCase
 from odoo.tests import tagged
 
@@ -253,7 +254,8 @@ class TestDashboard(ItsmInterventionCase, HttpCase):
 
         cold, warm = counted(), counted()
         self.assertEqual(Month.search_count([("contract_id", "=", self.contract_b.id), ("valid", "=", True)]), 11)
-        self.assertEqual(warm, cold - 1, "the months that are over are read, not computed, nor written again")
+        # cold, the months are kept in a savepoint: SAVEPOINT, DELETE of the changes seen, the upsert, RELEASE
+        self.assertEqual(warm, cold - 4, "the months that are over are read, not computed, nor written again")
         # ten times more tickets and interventions over the year
         for index in range(60):
             ticket = self.env["helpdesk.ticket"].create(
@@ -270,8 +272,9 @@ class TestDashboard(ItsmInterventionCase, HttpCase):
             )
             self._log(datetime(2026, 1 + index % 11, 6 + index % 20, 9), 0.25, ticket=ticket)
         self.env.flush_all()
+        months = Month.search([("contract_id", "=", self.contract_b.id)]).mapped("month")
         self.assertFalse(
-            Month.search_count([("contract_id", "=", self.contract_b.id), ("valid", "=", True)]),
+            Month._itsm_read(self.contract_b, months)[0],
             "every month that received a ticket or an intervention is stale",
         )
         self.assertEqual((counted(), counted()), (cold, warm))
@@ -313,11 +316,15 @@ class TestDashboard(ItsmInterventionCase, HttpCase):
         cr = self.env.cr
 
         def months():
+            """{month: (kept, changes recorded)} of contract B's kept months."""
             cr.execute(
-                "SELECT month, valid, generation FROM itsm_contract_month WHERE contract_id = %s",
+                "SELECT m.month, m.valid AND NOT EXISTS (SELECT 1 FROM itsm_contract_month_change c "
+                "WHERE c.contract_id = m.contract_id AND c.month = m.month), "
+                "(SELECT COUNT(*) FROM itsm_contract_month_change c WHERE c.contract_id = m.contract_id "
+                "AND c.month = m.month) FROM itsm_contract_month m WHERE m.contract_id = %s",
                 [self.contract_b.id],
             )
-            return {month: (valid, generation) for month, valid, generation in cr.fetchall()}
+            return {month: (kept, changes) for month, kept, changes in cr.fetchall()}
 
         march, april, may, june = (date(2026, month, 1) for month in (3, 4, 5, 6))
         before = months()
@@ -335,7 +342,7 @@ class TestDashboard(ItsmInterventionCase, HttpCase):
         )
         after = months()
         for month in (march, april):
-            self.assertEqual(after[month], (False, before[month][1] + 1), "one mark per statement, not per row")
+            self.assertEqual(after[month], (False, before[month][1] + 1), "one change per statement, not per row")
         self.assertEqual(after[may], before[may], "a month the statement did not touch stays kept")
         self.env.invalidate_all()
         self.contract_b._itsm_recompute_credit_figures()
@@ -369,22 +376,27 @@ class TestDashboard(ItsmInterventionCase, HttpCase):
         self.assertEqual(self._dashboard()["data"]["balance"][3], round(self.bought - 3.5, 2))
 
     def test_change_while_computing_leaves_the_month_stale(self):
-        """The figures of a month are kept only if no change of its rows came after its generation was read."""
+        """A dashboard keeps a month's figures and deletes the changes it saw, never one recorded since: the
+        figures computed before a change do not hide it."""
         Month = self.env["itsm.contract.month"]
+        march = date(2026, 3, 1)
         self._dashboard()
-        march = Month.search([("contract_id", "=", self.contract_b.id), ("month", "=", date(2026, 3, 1))])
-        kept, generations = Month._itsm_read(self.contract_b, [date(2026, 3, 1)])
-        self.assertTrue(march.valid)
+        self.assertIn(march, Month._itsm_read(self.contract_b, [march])[0], "kept by the first dashboard")
+        self._log(datetime(2026, 3, 24, 15), 0.5, ticket=self.tickets["T2"])  # a first change: March is stale
+        self.env.flush_all()
+        kept, changes = Month._itsm_read(self.contract_b, [march])
+        self.assertNotIn(march, kept)
+        self.assertTrue(changes[march])
+        figures = self.contract_b._itsm_dashboard_live(march, [march], fields.Datetime.now())["months"]
         self.tickets["T1"].itsm_kind = "request"  # committed by another request while this one computed
         self.env.flush_all()
-        march.invalidate_recordset()
-        self.assertFalse(march.valid)
-        Month._itsm_keep(self.contract_b, kept, generations)  # the figures read before the change
-        march.invalidate_recordset()
-        self.assertFalse(march.valid, "stale figures are not kept")
+        Month._itsm_keep(self.contract_b, figures, changes)  # the figures computed before the second change
+        kept, changes_after = Month._itsm_read(self.contract_b, [march])
+        self.assertNotIn(march, kept, "stale figures are not taken as kept")
+        self.assertTrue(changes_after[march], "the later change stays")
+        self.assertFalse(set(changes_after[march]) & set(changes[march]), "the changes seen are deleted")
         self.assertEqual(self._dashboard()["data"]["tickets"]["request"][2], 2)
-        march.invalidate_recordset()
-        self.assertTrue(march.valid)
+        self.assertIn(march, Month._itsm_read(self.contract_b, [march])[0])
 
     # ------------------------------------------------------------ pages
     def test_portal_page_and_isolation(self):

@@ -91,15 +91,8 @@ class TestDrawTakesTheRowLock(ItsmInterventionCase):
             other.rollback()
 
 
-@tagged("post_install", "-at_install")
-class TestConcurrentDraws(TransactionCase):
-    """Two draws on one contract in two real transactions (two connections, REPEATABLE READ as Odoo's), the
-    first held open while the second runs. Committed fixtures, deleted afterwards.
-
-    On a contract that allows overdrafts the second draw neither waits nor fails: both commit and the balance
-    is the ledger's sum. On one that refuses them, the second waits for the first's row lock and then fails
-    with a serialization error (what Odoo replays); replayed, it is refused, the balance never below zero.
-    """
+class CommittedContractCase(TransactionCase):
+    """A prepaid contract committed through an independent connection, deleted afterwards."""
 
     TIMEOUT = 20
 
@@ -151,7 +144,27 @@ class TestConcurrentDraws(TransactionCase):
             env["res.partner"].browse(self.ids["partner"]).unlink()
             env.flush_all()
 
-    def _draw(self, name, contract_id, hours, state, opened=None, start=None, drawn=None, hold=None):
+    def _committed(self, contract_id):
+        with self.db.cursor() as cr:
+            cr.execute(
+                "SELECT COALESCE(SUM(hours), 0), COUNT(*) FROM itsm_credit_move WHERE contract_id = %s", [contract_id]
+            )
+            ledger, count = cr.fetchone()
+            balance = self._env(cr)["itsm.contract"].browse(contract_id).balance_hours
+        return float(ledger), count, balance
+
+
+@tagged("post_install", "-at_install")
+class TestConcurrentDraws(CommittedContractCase):
+    """Two draws on one contract in two real transactions (two connections, REPEATABLE READ as Odoo's), the
+    first held open while the second runs. Committed fixtures, deleted afterwards.
+
+    On a contract that allows overdrafts the second draw neither waits nor fails: both commit and the balance
+    is the ledger's sum. On one that refuses them, the second waits for the first's row lock and then fails
+    with a serialization error (what Odoo replays); replayed, it is refused, the balance never below zero.
+    """
+
+    def _draw(self, name, contract_id, hours, state, opened=None, start=None, drawn=None, hold=None, day=None):
         """One technician's request: its own transaction (snapshot taken, then ``opened`` with the other's),
         a draw once ``start`` is set, ``drawn`` set, a commit once ``hold`` is set."""
         try:
@@ -163,7 +176,7 @@ class TestConcurrentDraws(TransactionCase):
                 if start:
                     start.wait(self.TIMEOUT)
                 env = self._env(cr)
-                env["itsm.contract"].browse(contract_id)._consume(hours, f"Draw {name}")
+                env["itsm.contract"].browse(contract_id)._consume(hours, f"Draw {name}", date=day)
                 env.flush_all()
                 if drawn:
                     drawn.set()
@@ -174,16 +187,7 @@ class TestConcurrentDraws(TransactionCase):
         except Exception as exc:  # reported to the test's thread
             state[name] = exc
 
-    def _committed(self, contract_id):
-        with self.db.cursor() as cr:
-            cr.execute(
-                "SELECT COALESCE(SUM(hours), 0), COUNT(*) FROM itsm_credit_move WHERE contract_id = %s", [contract_id]
-            )
-            ledger, count = cr.fetchone()
-            balance = self._env(cr)["itsm.contract"].browse(contract_id).balance_hours
-        return float(ledger), count, balance
-
-    def _run(self, contract_id, first_hours, second_hours, hold_first):
+    def _run(self, contract_id, first_hours, second_hours, hold_first, day=None):
         """The first draws and stays open until ``hold_first`` is set; the second draws after it."""
         state = {}
         opened = threading.Barrier(2)
@@ -192,12 +196,12 @@ class TestConcurrentDraws(TransactionCase):
             threading.Thread(
                 target=self._draw,
                 args=("first", contract_id, first_hours, state),
-                kwargs={"opened": opened, "drawn": first_drawn, "hold": hold_first},
+                kwargs={"opened": opened, "drawn": first_drawn, "hold": hold_first, "day": day},
             ),
             threading.Thread(
                 target=self._draw,
                 args=("second", contract_id, second_hours, state),
-                kwargs={"opened": opened, "start": first_drawn, "drawn": threading.Event()},
+                kwargs={"opened": opened, "start": first_drawn, "drawn": threading.Event(), "day": day},
             ),
         ]
         for thread in threads:
@@ -205,9 +209,24 @@ class TestConcurrentDraws(TransactionCase):
         return state, threads
 
     def test_allowed_draws_do_not_wait_for_each_other(self):
+        self._allowed_draws_run()
+
+    def test_allowed_draws_into_a_closed_month_do_not_wait_for_each_other(self):
+        """Logged late, into last month: the dashboard's record of changed months is appended to, not a shared
+        row updated (a counter on the month's row made the second fail, ``make load``)."""
+        last_month = fields.Date.today().replace(day=1) - timedelta(days=1)
+        self._allowed_draws_run(day=last_month)
+        with self.db.cursor() as cr:
+            cr.execute(
+                "SELECT COUNT(*) FROM itsm_contract_month_change WHERE contract_id = %s AND month = %s",
+                [self.ids["contract"], last_month.replace(day=1)],
+            )
+            self.assertEqual(cr.fetchone()[0], 2, "one change recorded by each draw")
+
+    def _allowed_draws_run(self, day=None):
         contract_id = self._fixture("allow", 1.0)
         second_done = threading.Event()
-        state, threads = self._run(contract_id, 1.5, 2.0, second_done)
+        state, threads = self._run(contract_id, 1.5, 2.0, second_done, day=day)
         threads[1].join(self.TIMEOUT)
         second_done.set()
         threads[0].join(self.TIMEOUT)
@@ -251,3 +270,62 @@ class TestConcurrentDraws(TransactionCase):
         self.assertEqual(count, 2)
         self.assertAlmostEqual(ledger, 0.5, places=2)
         self.assertAlmostEqual(balance, 0.5, places=2)
+
+
+@tagged("post_install", "-at_install")
+class TestConcurrentDashboards(CommittedContractCase):
+    """Two dashboards keep the same closed month at the same instant: one keeps it, the other goes on."""
+
+    def _keep(self, name, contract_id, month, state, opened, kept=None, hold=None):
+        try:
+            with self.db.cursor() as cr:
+                cr.execute("SELECT pg_backend_pid()")
+                state[f"{name}_pid"] = cr.fetchone()[0]
+                opened.wait(self.TIMEOUT)
+                env = self._env(cr)
+                Month, contract = env["itsm.contract.month"], env["itsm.contract"].browse(contract_id)
+                _kept, changes = Month._itsm_read(contract, [month])
+                figures = contract._itsm_dashboard_live(month, [month], fields.Datetime.now())["months"]
+                Month._itsm_keep(contract, figures, changes)
+                if kept:
+                    kept.set()
+                if hold:
+                    hold.wait(self.TIMEOUT)
+                cr.execute("SELECT 1")  # the transaction is still usable
+            state[name] = "committed"
+        except Exception as exc:  # reported to the test's thread
+            state[name] = exc
+
+    def test_two_dashboards_keep_the_same_month(self):
+        last_month = fields.Date.today().replace(day=1) - timedelta(days=1)
+        contract_id = self._fixture("allow", 1.0)
+        with self.db.cursor() as cr:
+            self._env(cr)["itsm.contract"].browse(contract_id)._consume(0.5, "Late log", date=last_month)
+        month = last_month.replace(day=1)
+        state, opened = {}, threading.Barrier(2)
+        first_kept, release = threading.Event(), threading.Event()
+        threads = [
+            threading.Thread(target=self._keep, args=("first", contract_id, month, state, opened, first_kept, release)),
+            threading.Thread(target=self._keep, args=("second", contract_id, month, state, opened)),
+        ]
+        threads[0].start()
+        threads[1].start()
+        # the second waits on the first's uncommitted row: seen in PostgreSQL, then the first commits
+        deadline, blocked = monotonic_time.monotonic() + self.TIMEOUT, False
+        with self.db.cursor() as cr:
+            while monotonic_time.monotonic() < deadline and not blocked:
+                if first_kept.is_set() and "second_pid" in state:
+                    cr.execute("SELECT pg_blocking_pids(%s)", [state["second_pid"]])
+                    blocked = state.get("first_pid") in cr.fetchone()[0]
+                monotonic_time.sleep(0.05)
+        release.set()
+        for thread in threads:
+            thread.join(self.TIMEOUT)
+        self.assertTrue(blocked, "the second dashboard waited for the first one's keep")
+        self.assertEqual((state.get("first"), state.get("second")), ("committed", "committed"), state)
+        with self.db.cursor() as cr:
+            env = self._env(cr)
+            kept, changes = env["itsm.contract.month"]._itsm_read(env["itsm.contract"].browse(contract_id), [month])
+        self.assertIn(month, kept)
+        self.assertEqual(kept[month]["consumed_hours"], 0.5)
+        self.assertFalse(changes)

@@ -128,8 +128,8 @@ def forget(contract):
     # the months kept for the dashboard marked stale, as after a change in each of them (in a new transaction:
     # the requests' own transactions have written these rows since this one began)
     env.cr.commit()
-    env.cr.execute("UPDATE itsm_contract_month SET valid = false, generation = generation + 1 "
-                   "WHERE contract_id = %s", [contract.id])
+    env.cr.execute("INSERT INTO itsm_contract_month_change (contract_id, month) "
+                   "SELECT contract_id, month FROM itsm_contract_month WHERE contract_id = %s", [contract.id])
     env.cr.commit()
 
 print(f"{'history':>8} {'cold ms':>8} {'queries':>8} {'page ms':>8} {'queries':>8} {'page kB':>8} "
