@@ -78,29 +78,10 @@ class ItsmContract(models.Model):
         """Move the pending draws of these contracts (all contracts when empty) into their rows: one UPDATE of
         the moves, one per contract. Scheduled (``ir_cron_itsm_fold_figures``), and when a contract comes to
         refuse overdrafts. What stays pending (draws not committed yet) is still counted when read."""
-        Move = self.env["itsm.credit.move"]
-        Move.flush_model(["figures_pending"])
-        if self:
-            self.env.cr.execute(
-                "UPDATE itsm_credit_move SET figures_pending = false WHERE figures_pending AND contract_id IN %s "
-                "RETURNING contract_id, move_type, hours",
-                [tuple(self.ids)],
-            )
-        else:
-            self.env.cr.execute(
-                "UPDATE itsm_credit_move SET figures_pending = false WHERE figures_pending "
-                "RETURNING contract_id, move_type, hours"
-            )
-        rows = self.env.cr.fetchall()
-        Move.invalidate_model(["figures_pending"])
-        self._itsm_add_folded(rows)
-        return len(rows)
-
-    @api.model
-    def _itsm_add_folded(self, rows):
-        """Add moves just folded, ``(contract id, move type, hours)`` rows, to their contracts' figures."""
-        if rows:
-            self._itsm_add_to_figures([(self.browse(contract_id), kind, hours) for contract_id, kind, hours in rows])
+        where = SQL("contract_id IN %s", tuple(self.ids)) if self else SQL("TRUE")
+        entries = self.env["itsm.credit.move"]._itsm_unpend(where)
+        self._itsm_add_to_figures(entries)
+        return len(entries)
 
     @api.model
     def _cron_fold_pending_figures(self):
@@ -188,13 +169,9 @@ class ItsmContract(models.Model):
         last_dates = {}
         amendments = {}
         Move = self.env["itsm.credit.move"]
-        Move.flush_model(["contract_id", "move_type", "hours", "date", "reversal_move_id", "figures_pending"])
         # the whole ledger goes into the row: nothing it holds stays pending
-        self.env.cr.execute(
-            "UPDATE itsm_credit_move SET figures_pending = false WHERE figures_pending AND contract_id IN %s",
-            [tuple(contracts.ids)],
-        )
-        Move.invalidate_model(["figures_pending"])
+        Move._itsm_unpend(SQL("contract_id IN %s", tuple(contracts.ids)))
+        Move.flush_model(["contract_id", "move_type", "hours", "date", "reversal_move_id"])
         self.env.cr.execute(
             """
             SELECT contract_id, move_type, SUM(hours),

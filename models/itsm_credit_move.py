@@ -4,6 +4,7 @@ from odoo import models
 from odoo.exceptions import AccessError
 from odoo.exceptions import UserError
 from odoo.exceptions import ValidationError
+from odoo.tools import SQL
 from odoo.tools import float_is_zero
 from odoo.tools.sql import create_index
 
@@ -231,8 +232,9 @@ class ItsmCreditMove(models.Model):
         """
         contracts = self.env["itsm.contract"].browse({vals["contract_id"] for vals in vals_list}).sudo()
         related = {contract.id: (contract.company_id.id, contract.partner_id.id) for contract in contracts}
-        # A draw that cannot be refused does not touch its contract's row (see itsm.contract._itsm_figures_sql)
+        # A draw that cannot be refused does not touch its contract's row (see itsm.contract._field_to_sql)
         deferred = contracts.filtered(lambda contract: contract.overdraft_policy == "allow")
+        deferred_ids = set(deferred.ids)
         for vals in vals_list:
             if vals["move_type"] != "consumption" or not vals["hours"] < 0:
                 raise ValidationError(
@@ -254,7 +256,7 @@ class ItsmCreditMove(models.Model):
                 vals["name"],
                 vals.get("timesheet_id") or None,
                 vals.get("user_id") or uid,
-                vals["contract_id"] in deferred.ids,
+                vals["contract_id"] in deferred_ids,
                 uid,
                 now,
                 uid,
@@ -278,7 +280,7 @@ class ItsmCreditMove(models.Model):
             [
                 (contracts.browse(vals["contract_id"]), "consumption", vals["hours"])
                 for vals in vals_list
-                if vals["contract_id"] not in deferred.ids
+                if vals["contract_id"] not in deferred_ids
             ]
         )
         deferred._itsm_pending_figures_changed()
@@ -286,18 +288,27 @@ class ItsmCreditMove(models.Model):
         return moves
 
     def _itsm_fold(self):
-        """Fold these moves, if pending, into their contracts' stored figures (one UPDATE of the moves, one per
-        contract): before a move's hours or contract change, or it is deleted."""
-        if not self.ids:
-            return
-        self.flush_recordset(["figures_pending"])
+        """Fold these moves, if pending, into their contracts' stored figures: before a move's hours or contract
+        change, or it is deleted."""
+        if self.ids:
+            self.env["itsm.contract"]._itsm_add_to_figures(self._itsm_unpend(SQL("id IN %s", tuple(self.ids))))
+
+    @api.model
+    def _itsm_unpend(self, where):
+        """Mark the pending moves matching ``where`` as folded; return them as ``(contract, move type, hours)``
+        entries for ``itsm.contract._itsm_add_to_figures`` (the one statement every fold goes through)."""
+        self.flush_model(["figures_pending"])
         self.env.cr.execute(
-            "UPDATE itsm_credit_move SET figures_pending = false WHERE id IN %s AND figures_pending "
-            "RETURNING contract_id, move_type, hours",
-            [tuple(self.ids)],
+            SQL(
+                "UPDATE itsm_credit_move SET figures_pending = false WHERE figures_pending AND %s "
+                "RETURNING contract_id, move_type, hours",
+                where,
+            )
         )
-        self.env["itsm.contract"]._itsm_add_folded(self.env.cr.fetchall())
-        self.invalidate_recordset(["figures_pending"])
+        rows = self.env.cr.fetchall()
+        self.invalidate_model(["figures_pending"])
+        Contract = self.env["itsm.contract"]
+        return [(Contract.browse(contract_id), kind, hours) for contract_id, kind, hours in rows]
 
     def _itsm_figure_entries(self, sign=1):
         """What these moves add to their contracts' figures: ``(contract, move type, signed hours)``."""
