@@ -242,15 +242,16 @@ def _month_triggers(table, contract, dates, columns):
             for d in dates
         )
 
-    def upsert(source):
+    def record_changes(source):
         return SQL(
             """
-            INSERT INTO itsm_contract_month_change (contract_id, month)
+            INSERT INTO %(changes)s (contract_id, month)
             SELECT DISTINCT touched.contract, date_trunc('month', touched.day)::date
               FROM %(source)s
              WHERE touched.contract IS NOT NULL AND touched.day IS NOT NULL
                AND touched.day < date_trunc('month', now() AT TIME ZONE 'UTC');
             """,
+            changes=SQL.identifier(CHANGES),
             source=source,
         )
 
@@ -311,9 +312,9 @@ def _month_triggers(table, contract, dates, columns):
         %(triggers)s
         """,
         function=function,
-        insert=upsert(rows("new_rows")),
-        delete=upsert(rows("old_rows")),
-        update=upsert(changed_rows),
+        insert=record_changes(rows("new_rows")),
+        delete=record_changes(rows("old_rows")),
+        update=record_changes(changed_rows),
         closed=SQL(" OR ").join(
             SQL("%s < date_trunc('month', now() AT TIME ZONE 'UTC')", SQL.identifier(column)) for column in dates
         ),
