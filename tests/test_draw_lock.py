@@ -276,12 +276,14 @@ class TestConcurrentDraws(CommittedContractCase):
 class TestConcurrentDashboards(CommittedContractCase):
     """Two dashboards keep the same closed month at the same instant: one keeps it, the other goes on."""
 
-    def _keep(self, name, contract_id, month, state, opened, kept=None, hold=None):
+    def _keep(self, name, contract_id, month, state, opened, kept=None, hold=None, start=None):
         try:
             with self.db.cursor() as cr:
-                cr.execute("SELECT pg_backend_pid()")
+                cr.execute("SELECT pg_backend_pid()")  # the snapshot is taken here
                 state[f"{name}_pid"] = cr.fetchone()[0]
                 opened.wait(self.TIMEOUT)
+                if start:  # the other has kept the month and holds its transaction open
+                    start.wait(self.TIMEOUT)
                 env = self._env(cr)
                 Month, contract = env["itsm.contract.month"], env["itsm.contract"].browse(contract_id)
                 _kept, changes = Month._itsm_read(contract, [month])
@@ -306,7 +308,9 @@ class TestConcurrentDashboards(CommittedContractCase):
         first_kept, release = threading.Event(), threading.Event()
         threads = [
             threading.Thread(target=self._keep, args=("first", contract_id, month, state, opened, first_kept, release)),
-            threading.Thread(target=self._keep, args=("second", contract_id, month, state, opened)),
+            threading.Thread(
+                target=self._keep, args=("second", contract_id, month, state, opened), kwargs={"start": first_kept}
+            ),
         ]
         threads[0].start()
         threads[1].start()
