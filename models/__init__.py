@@ -5,6 +5,7 @@ from . import itsm_reference_mixin
 # isort: split
 from . import account_analytic_line
 from . import account_analytic_line_estate
+from . import account_analytic_line_ledger
 from . import document_page
 from . import document_page_history
 from . import helpdesk_ticket

@@ -1,3 +1,5 @@
+from collections import defaultdict
+
 from odoo import api
 from odoo import fields
 from odoo import models
@@ -276,12 +278,12 @@ class ItsmCreditMove(models.Model):
         # the one2many lists of the lines and contracts in the cache no longer hold all their moves
         self.env["account.analytic.line"].invalidate_model(["itsm_credit_move_ids"])
         self.env["itsm.contract"].invalidate_model(["credit_move_ids"])
+        drawn = defaultdict(float)  # hours a contract's row is incremented by, summed in the moves' order
+        for vals in vals_list:
+            if vals["contract_id"] not in deferred_ids:
+                drawn[vals["contract_id"]] += vals["hours"]
         self.env["itsm.contract"]._itsm_add_to_figures(
-            [
-                (contracts.browse(vals["contract_id"]), "consumption", vals["hours"])
-                for vals in vals_list
-                if vals["contract_id"] not in deferred_ids
-            ]
+            [(contracts.browse(contract_id), "consumption", hours) for contract_id, hours in drawn.items()]
         )
         deferred._itsm_pending_figures_changed()
         contracts._notify_low_balance()

@@ -144,6 +144,82 @@ class TestInterventionCredit(ItsmInterventionCase):
         self.assertEqual(moves.timesheet_id, lines)
         self.assertEqual(self.contract.balance_hours, 210 - 20 * 0.25)
 
+    def test_batch_of_mixed_lines_counts_each_line(self):
+        """One ``create`` of lines of every kind, on two contracts with different terms, counts each line as if it
+        were logged alone, and a batch ``write`` recounts each (issue 24: a batch reads a contract's terms once
+        and assigns each distinct result once). Expected figures: seed 000's rules worked by hand."""
+        urgent_ticket = self._ticket(datetime(2026, 11, 16, 8, 0))  # requested Monday 08:00
+        contract_b = self._buy_class(self.client_b, self.annual, date(2026, 11, 2))
+        # client B: half hours, non-working time +100 %, surcharges multiplied
+        contract_b.write(
+            {
+                "calendar_id": self.calendar.id,
+                "remote_rounding_minutes": 30,
+                "nho_surcharge": 100.0,
+                "surcharge_combination": "multiply",
+            }
+        )
+        contact_b = self.env["res.partner"].create({"name": "Bob B", "parent_id": self.client_b.id})
+        ticket_b = self._ticket(datetime(2026, 11, 9, 9, 0), partner=contact_b)
+        self.assertEqual(ticket_b.itsm_contract_id, contract_b)
+        start_a, start_b = self.contract.balance_hours, contract_b.balance_hours
+
+        def line(ticket, start, hours, **extra):
+            values = {
+                "name": "Batch",
+                "ticket_id": ticket.id if ticket else False,
+                "project_id": self.project.id,
+                "employee_id": self.employee.id,
+                "date_time": start,
+                "unit_amount": hours,
+            }
+            values.update(extra)
+            return values
+
+        onsite_day = {"itsm_mode": "onsite", "itsm_onsite_span": "full_day"}
+        onsite_half = {"itsm_mode": "onsite", "itsm_onsite_span": "half_day"}
+        cases = [
+            # (values, (counted, NHO, credit), urgent)
+            (line(self.ticket, datetime(2026, 11, 16, 9, 0), 10 / 60), (0.25, 0.0, 0.25), False),
+            (line(self.ticket, datetime(2026, 11, 18, 17, 0), 2.0), (2.0, 1.0, 2.5), False),
+            # on site a day after the request: 7 h x 1.5
+            (line(urgent_ticket, datetime(2026, 11, 17, 8, 0), 8.0, **onsite_day), (7.0, 0.0, 10.5), True),
+            (line(self.ticket, datetime(2026, 11, 18, 8, 0), 3.5, **onsite_half), (4.0, 0.0, 4.0), False),
+            (line(self.ticket, datetime(2026, 11, 21, 10, 0), 1.0), (1.0, 1.0, 1.5), False),
+            (line(self.ticket, datetime(2026, 11, 16, 10, 0), 10 / 60), (0.25, 0.0, 0.25), False),
+            # client B: 10 min -> half an hour; Saturday hour: 1 x (1 + 100 %)
+            (line(ticket_b, datetime(2026, 11, 16, 9, 0), 10 / 60), (0.5, 0.0, 0.5), False),
+            (line(ticket_b, datetime(2026, 11, 21, 10, 0), 1.0), (1.0, 1.0, 2.0), False),
+            # without a ticket: no contract, nothing counted
+            (line(False, datetime(2026, 11, 16, 9, 0), 1.0), (0.0, 0.0, 0.0), False),
+        ]
+        lines = self.env["account.analytic.line"].create([values for values, _figures, _urgent in cases])
+        for index, (line_record, (_values, figures, urgent)) in enumerate(zip(lines, cases, strict=True)):
+            got = (line_record.itsm_counted_hours, line_record.itsm_nho_hours, line_record.itsm_credit_hours)
+            self.assertEqual(got, figures, f"line {index}")
+            self.assertEqual(line_record.itsm_is_urgent, urgent, f"line {index}")
+            self.assertEqual(self._consumption(line_record).hours, -figures[2] if figures[2] else 0.0, f"line {index}")
+        self.assertFalse(lines[-1].itsm_contract_id)
+        self.assertEqual(lines[6].itsm_count_terms["step_minutes"], 30)
+        self.assertEqual(lines[0].itsm_count_terms["step_minutes"], 15)
+        self.assertEqual(self.contract.balance_hours, start_a - (0.25 + 2.5 + 10.5 + 4.0 + 1.5 + 0.25))
+        self.assertEqual(contract_b.balance_hours, start_b - (0.5 + 2.0))
+        self.assertEqual(self.contract.balance_hours, self._ledger_sum(self.contract))
+        self.assertEqual(contract_b.balance_hours, self._ledger_sum(contract_b))
+
+        # one write of the remote lines: an hour each
+        remote = lines[0] | lines[1] | lines[4] | lines[5] | lines[6] | lines[7]
+        remote.write({"unit_amount": 1.0})
+        hour, saturday_a, saturday_b = (1.0, 0.0, 1.0), (1.0, 1.0, 1.5), (1.0, 1.0, 2.0)
+        expected = [hour, hour, saturday_a, hour, hour, saturday_b]
+        for line_record, figures in zip(remote, expected, strict=True):
+            got = (line_record.itsm_counted_hours, line_record.itsm_nho_hours, line_record.itsm_credit_hours)
+            self.assertEqual(got, figures)
+            self.assertEqual(self._consumption(line_record).hours, -figures[2])
+        self.assertEqual(self.contract.balance_hours, start_a - (1.0 + 1.0 + 10.5 + 4.0 + 1.5 + 1.0))
+        self.assertEqual(contract_b.balance_hours, start_b - (1.0 + 2.0))
+        self.assertEqual(self.contract.balance_hours, self._ledger_sum(self.contract))
+
     def test_grace_period_refusal_leaves_nothing(self):
         self.contract.state = "grace"
         count = self.env["account.analytic.line"].search_count([])
