@@ -4,6 +4,7 @@ from . import controllers
 from . import models
 from . import report
 from . import wizards
+from .models.itsm_contract_month import CHANGES as MONTH_CHANGES
 from .models.itsm_contract_month import WATCHED
 from .models.itsm_contract_month import month_functions
 from .models.itsm_contract_month import month_triggers
@@ -36,7 +37,7 @@ def uninstall_hook(env):
         if cr.fetchone():
             cr.execute(SQL("DROP TRIGGER %s ON %s", SQL.identifier(trigger), SQL.identifier(table)))
     # the dashboard's record of changes to closed months (a table of the addon's own, outside the ORM)
-    cr.execute("DROP TABLE IF EXISTS itsm_contract_month_change")
+    cr.execute(SQL("DROP TABLE IF EXISTS %s", SQL.identifier(MONTH_CHANGES)))
     # the knowledge base's search vector: a column of OCA's document_page, which may stay installed
     cr.execute("ALTER TABLE IF EXISTS document_page DROP COLUMN IF EXISTS itsm_search")
     for function, arguments in (

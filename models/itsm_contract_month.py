@@ -114,18 +114,21 @@ class ItsmContractMonth(models.Model):
             cr.execute(_month_triggers(table, contract, dates, columns))
         # a stage that becomes closed (or open) changes the resolutions of all its tickets
         cr.execute(
-            """
-            CREATE OR REPLACE FUNCTION itsm_contract_month_stage() RETURNS trigger LANGUAGE plpgsql AS $$
-            BEGIN
-                INSERT INTO itsm_contract_month_change (contract_id, month)
-                SELECT contract_id, month FROM itsm_contract_month WHERE valid;
-                RETURN NULL;
-            END $$;
-            DROP TRIGGER IF EXISTS itsm_contract_month_stage_change ON helpdesk_ticket_stage;
-            CREATE TRIGGER itsm_contract_month_stage_change AFTER UPDATE OF closed ON helpdesk_ticket_stage
-                FOR EACH ROW WHEN (OLD.closed IS DISTINCT FROM NEW.closed)
-                EXECUTE FUNCTION itsm_contract_month_stage();
-            """
+            SQL(
+                """
+                CREATE OR REPLACE FUNCTION itsm_contract_month_stage() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN
+                    INSERT INTO %(table)s (contract_id, month)
+                    SELECT contract_id, month FROM itsm_contract_month WHERE valid;
+                    RETURN NULL;
+                END $$;
+                DROP TRIGGER IF EXISTS itsm_contract_month_stage_change ON helpdesk_ticket_stage;
+                CREATE TRIGGER itsm_contract_month_stage_change AFTER UPDATE OF closed ON helpdesk_ticket_stage
+                    FOR EACH ROW WHEN (OLD.closed IS DISTINCT FROM NEW.closed)
+                    EXECUTE FUNCTION itsm_contract_month_stage();
+                """,
+                table=SQL.identifier(CHANGES),
+            )
         )
 
     # ------------------------------------------------------------ read and keep

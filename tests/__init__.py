@@ -43,3 +43,4 @@ from . import test_security_records
 from . import test_sla
 from . import test_sla_rule
 from . import test_statement
+from . import test_uninstall
