@@ -84,8 +84,8 @@ if ADDON:
         "itsm.contract", ["id", "partner_id/id", "date_start", "state"],
         [[f"contract_{c}", f"client_{c}", str(first_month - relativedelta(months=1)), "active"]
          for c in range(N_CONTRACTS)], "contracts")
-    # hours left in the previous tool: enough for the year's interventions (at most 2 h each, +50 % at night)
-    opening = max(4000, 2 * N_LINES // N_CONTRACTS)
+    # hours left in the previous tool: enough for the year's interventions (at most 2 h each, +50 % at night: 3 h)
+    opening = max(4000, 3 * N_LINES // N_CONTRACTS)
     load("itsm.credit.move", ["contract_id/id", "move_type", "date", "hours", "name", "reason"],
          [[f"contract_{c}", "adjustment", str(first_month - relativedelta(months=1)), str(opening),
            "Opening balance", "Hours left on the prepaid package in the previous tool"] for c in range(N_CONTRACTS)],
