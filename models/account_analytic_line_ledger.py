@@ -175,13 +175,16 @@ class AccountAnalyticLine(models.Model):
         drawing = {contract: -delta for contract, delta in deltas.items() if float_compare(delta, 0.0, 2) < 0}
         for contract, hours in drawing.items():
             contract.sudo()._check_can_consume(hours, is_project=project_only[contract])
+        rewritten, values = [], []
         for line, move, contract, hours in to_update:
             if contract and hours > 0:
-                move.sudo().with_context(itsm_ledger_post=True).write(
+                rewritten.append(move.id)
+                values.append(
                     {"contract_id": contract.id, "hours": -hours, "date": line.date, "name": line._itsm_move_label()}
                 )
             else:
                 move._reverse(self.env._("Intervention no longer counted: %(line)s", line=line._itsm_move_label()))
+        Move.sudo().browse(rewritten)._itsm_rewrite(values)
         created = Move
         if to_create:
             created = Move.sudo()._itsm_post_consumptions(

@@ -289,6 +289,33 @@ class ItsmCreditMove(models.Model):
         contracts._notify_low_balance()
         return moves
 
+    def _itsm_rewrite(self, values):
+        """Write to each of these moves its own ``values`` (one dict per move, in the same order): a batch of
+        interventions counted again (a month re-priced, a bulk edit).
+
+        ``write`` folds the moves and increments their contracts' rows at each call; a batch of 2 000 moves
+        would update the same contract row 2 000 times in one transaction. Here: one fold, one increment per
+        contract, and one ORM write per distinct set of values (a re-pricing changes the hours, rarely anything
+        else): the ORM flushes the rows in one UPDATE. Internal: the callers checked the rights and the draw.
+        """
+        if not self:
+            return
+        self._itsm_fold()
+        before = self._itsm_figure_entries(sign=-1)
+        groups = defaultdict(list)
+        for move, vals in zip(self, values, strict=True):
+            changed = {
+                fname: value
+                for fname, value in vals.items()
+                if move._fields[fname].convert_to_write(move[fname], move) != value
+            }
+            if changed:
+                groups[tuple(sorted(changed.items()))].append(move.id)
+        for items, ids in groups.items():
+            # our write() would fold and increment again for each group: the ORM's own write
+            super(ItsmCreditMove, self.browse(ids).with_context(itsm_ledger_post=True)).write(dict(items))
+        self.env["itsm.contract"]._itsm_add_to_figures(before + self._itsm_figure_entries())
+
     def _itsm_fold(self):
         """Fold these moves, if pending, into their contracts' stored figures: before a move's hours or contract
         change, or it is deleted."""
