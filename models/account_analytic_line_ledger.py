@@ -159,7 +159,7 @@ class AccountAnalyticLine(models.Model):
             if move and (
                 move.contract_id != contract or float_compare(-move.hours, hours, 2) != 0 or move.date != line.date
             ):
-                deltas[move.contract_id] += move.hours  # gives the old draw back
+                deltas[move.contract_id] -= move.hours  # gives the old draw back (a draw is negative)
                 if contract and hours > 0:
                     deltas[contract] += -hours
                     project_only[contract] &= is_project

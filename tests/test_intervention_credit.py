@@ -245,6 +245,25 @@ class TestInterventionCredit(ItsmInterventionCase):
         self.assertEqual(self._consumption(line).hours, -0.5)
         self.assertEqual(self.contract.balance_hours, 0.0)
 
+    def test_edit_of_a_draw_is_checked_for_the_difference(self):
+        """Editing an intervention on a contract that refuses overdrafts draws only the difference: shortening it
+        is always accepted, lengthening it needs the extra hours only (it was checked for the old hours plus the
+        new: a shortened intervention was refused on a nearly exhausted contract)."""
+        self.contract.overdraft_policy = "block"
+        line = self._log(datetime(2026, 11, 16, 9, 0), 1.0)
+        self.contract._consume(self.contract.balance_hours - 0.5, "Big project")
+        self.assertEqual(self.contract.balance_hours, 0.5)
+        line.unit_amount = 0.25  # gives 0.75 h back
+        self.assertEqual(self._consumption(line).hours, -0.25)
+        self.assertEqual(self.contract.balance_hours, 1.25)
+        line.unit_amount = 1.5  # draws 1.25 h more: all that is left
+        self.assertEqual(self.contract.balance_hours, 0.0)
+        with self.assertRaisesRegex(UserError, r"has 0\.00 h left: drawing 0\.25 h"), self.env.cr.savepoint():
+            line.unit_amount = 1.75
+        self.env.invalidate_all()
+        self.assertEqual(self._consumption(line).hours, -1.5)
+        self.assertEqual(self.contract.balance_hours, self._ledger_sum(self.contract))
+
     # ------------------------------------------------------------ bad input
     def test_bad_input_refused(self):
         before = len(self.contract.credit_move_ids)
