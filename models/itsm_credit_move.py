@@ -312,8 +312,10 @@ class ItsmCreditMove(models.Model):
             if changed:
                 groups[tuple(sorted(changed.items()))].append(move.id)
         for items, ids in groups.items():
-            # our write() would fold and increment again for each group: the ORM's own write
-            super(ItsmCreditMove, self.browse(ids).with_context(itsm_ledger_post=True)).write(dict(items))
+            # our write() would fold and increment again for each group: the ORM's own write (the write below
+            # ours in the MRO; not a context switch, which an RPC caller could send)
+            moves = self.browse(ids).with_context(itsm_ledger_post=True)
+            super(ItsmCreditMove, moves).write(dict(items))  # pylint: disable=super-method-mismatch
         self.env["itsm.contract"]._itsm_add_to_figures(before + self._itsm_figure_entries())
 
     def _itsm_fold(self):
