@@ -207,7 +207,7 @@ class AccountAnalyticLine(models.Model):
             if contract.calendar_id:
                 first = min(row[1] for row in rows)
                 last = max(row[1] + timedelta(hours=row[2]) for row in rows)
-                intervals = contract.calendar_id._itsm_working_intervals(first, last)
+                intervals = rules.WorkingTime(contract.calendar_id._itsm_working_intervals(first, last))
             for line_id, start, raw, mode, span, urgent in rows:
                 span = span if mode == "onsite" else "hours"
                 counted = rules.counted_hours(raw, mode, span, step, day, half_day)

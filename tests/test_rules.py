@@ -319,6 +319,31 @@ class TestRules(BaseCase):
 
     @PROPERTY
     @given(
+        start_minute=st.integers(min_value=0, max_value=3 * 24 * 60),
+        minutes=st.integers(min_value=0, max_value=12 * 60),
+        blocks=st.lists(st.tuples(st.integers(0, 4 * 24 * 60), st.integers(0, 600)), max_size=12),
+    )
+    def test_working_time_against_minute_count(self, start_minute, minutes, blocks):
+        """Issue 24: the intervals merged once for a batch (``WorkingTime``) cover what the minutes say."""
+        start = MONDAY + timedelta(minutes=start_minute)
+        end = start + timedelta(minutes=minutes)
+        intervals = [(MONDAY + timedelta(minutes=b), MONDAY + timedelta(minutes=b + length)) for b, length in blocks]
+        covered = {m for b, length in blocks for m in range(b, b + length)}
+        expected = sum(1 for m in range(start_minute, start_minute + minutes) if m in covered) * 60
+        self.assertEqual(rules.covered_seconds(start, end, rules.WorkingTime(intervals)), expected)
+        self.assertEqual(rules.covered_seconds(start, end, intervals), expected)
+
+    def test_nho_share_with_working_time_of_a_year(self):
+        """A year of office hours merged once gives the seed's figures of the week (17:00-19:00: half NHO)."""
+        year = rules.WorkingTime(office_hours(MONDAY - timedelta(days=180), days=365, afternoon_end=18))
+        wednesday = MONDAY + timedelta(days=2)
+        self.assertEqual(rules.nho_share(2.0, wednesday.replace(hour=17), wednesday.replace(hour=19), year), 1.0)
+        self.assertEqual(rules.nho_share(1.0, SATURDAY.replace(hour=10), SATURDAY.replace(hour=11), year), 1.0)
+        self.assertEqual(rules.nho_share(1.0, MONDAY.replace(hour=9), MONDAY.replace(hour=10), year), 0.0)
+        self.assertEqual(rules.nho_share(7.0, SUNDAY.replace(hour=8), SUNDAY.replace(hour=16), year, "full_day"), 7.0)
+
+    @PROPERTY
+    @given(
         mode=st.sampled_from(rules.MODES),
         offset_minutes=st.integers(min_value=-10 * 24 * 60, max_value=10 * 24 * 60),
         delay_hours=st.integers(min_value=0, max_value=96),
