@@ -138,17 +138,15 @@ class AccountAnalyticLine(models.Model):
         to_create = []
         to_update = []
         draws = {}  # (contract, ticket) -> whether the ticket's lines draw on the contract's credit
+        # Each line's live consumption move, read for the whole batch at once (lines being created have none)
+        live = {}
+        for move in () if new else self.sudo().itsm_credit_move_ids:
+            if move.move_type == "consumption" and not move.reversed_move_id and not move.reversal_move_id:
+                live.setdefault(move.timesheet_id.id, move)
         for line, credit, is_project in zip(
             self, self.mapped("itsm_credit_hours"), self.mapped("itsm_is_project"), strict=True
         ):
-            # Lines being created have no move yet: do not read for them.
-            move = (
-                Move
-                if new
-                else line.sudo().itsm_credit_move_ids.filtered(
-                    lambda m: m.move_type == "consumption" and not m.reversed_move_id and not m.reversal_move_id
-                )[:1]
-            )
+            move = live.get(line.id, Move)
             contract = line.itsm_contract_id
             key = (contract.id, line.ticket_id.id)
             if key not in draws:

@@ -296,18 +296,19 @@ class ItsmCreditMove(models.Model):
         ``write`` folds the moves and increments their contracts' rows at each call; a batch of 2 000 moves
         would update the same contract row 2 000 times in one transaction. Here: one fold, one increment per
         contract, and one ORM write per distinct set of values (a re-pricing changes the hours, rarely anything
-        else): the ORM flushes the rows in one UPDATE. Internal: the callers checked the rights and the draw.
+        else): the ORM flushes the rows 100 at a time. Internal: the callers checked the rights and the draw.
         """
         if not self:
             return
         self._itsm_fold()
         before = self._itsm_figure_entries(sign=-1)
         groups = defaultdict(list)
+        relational = {fname for fname in set().union(*values) if self._fields[fname].type == "many2one"}
         for move, vals in zip(self, values, strict=True):
             changed = {
                 fname: value
                 for fname, value in vals.items()
-                if move._fields[fname].convert_to_write(move[fname], move) != value
+                if (move[fname].id if fname in relational else move[fname]) != value
             }
             if changed:
                 groups[tuple(sorted(changed.items()))].append(move.id)

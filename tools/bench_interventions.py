@@ -7,7 +7,8 @@ SQL queries and peak Python memory of
   its own request, i.e. in its own transaction, which starts with an empty ORM
   cache and ends with a commit (not timed) -- and, for comparison, the same 200
   lines created one after the other in a single transaction with a warm cache,
-* one batch ``create`` of 500 and of 2 000 lines, for four kinds of lines side by side:
+* one batch ``create`` of 500 and of 2 000 lines, and one ``write`` re-pricing as many existing lines (a
+  bulk edit), for four kinds of lines side by side:
   plain timesheet lines on a ticket whose client has no contract (plain Odoo + OCA timesheets), ours on a
   prepaid contract that allows overdrafts and on one that refuses them, and Odoo's own prepaid hours
   (``sale_timesheet``: the ticket's task is that of a confirmed order of a prepaid service product, its lines
@@ -152,6 +153,17 @@ def batch(kind, n):
                        "ALTER TABLE account_analytic_line ENABLE TRIGGER USER")
     return result
 
+def rewrite(kind, n):
+    # A bulk edit (re-pricing): one write of n existing lines of the kind, created first (not timed)
+    lines = Line.create([vals(kind, i) for i in range(n)])
+    env.flush_all()
+    env.invalidate_all()
+    lines = Line.browse(lines.ids)
+    q0, c0, t0 = queries(), cpu_seconds(), time.perf_counter()
+    lines.write({"unit_amount": 0.6})
+    env.flush_all()
+    return time.perf_counter() - t0, queries() - q0, cpu_seconds() - c0
+
 def peak_memory(kind, n):
     # measured apart: tracemalloc slows every allocation down (3 to 4 times here), it would distort the times
     payload = [vals(kind, i) for i in range(n)]
@@ -165,10 +177,15 @@ def peak_memory(kind, n):
 def measure(func, n, rounds=3, kinds=("plain", "contract")):
     # The kinds alternately, `rounds` times, each on fresh tickets: the best time of each kind
     # (the usual way to take out the noise of other processes), its query count, and (batches) the least CPU time.
+    # Each kind starts from the same state: an empty ORM cache and a collected heap (the records a previous
+    # kind left would be scanned by every garbage collection of the next one), and the order turns from one
+    # round to the next.
     best, cpu = {}, {}
-    for _round in range(rounds):
+    for round_ in range(rounds):
         fresh_tickets()
-        for kind in kinds:
+        for kind in kinds[round_ % len(kinds):] + kinds[:round_ % len(kinds)]:
+            env.invalidate_all()
+            gc.collect()
             elapsed, count, *spent = func(kind, n)
             if kind not in best or elapsed < best[kind][0]:
                 best[kind] = (elapsed, count)
@@ -207,6 +224,18 @@ for n in (500, 2000):
     memory = {kind: peak_memory(kind, n) for kind in KINDS}
     print(f"{'  peak Python memory (MiB)':26} {memory['plain'] / 2**20:8.1f} "
           + " ".join(f"{memory[kind] / 2**20:15.1f}" for kind in KINDS[1:]))
+print()
+WRITE_KINDS = ("plain", "contract", "block", "odoo")
+print(f"{'batch write (re-pricing)':26} {'plain':>8} {'ours allow':>15} {'ours block':>15} {'Odoo prepaid':>15}")
+for n in (500, 2000):
+    best, cpu = measure(rewrite, n, kinds=WRITE_KINDS)
+    tp, qp = best["plain"]
+    cells = [f"{best[kind][0]:6.2f} {best[kind][0] / tp:4.2f}x" for kind in WRITE_KINDS[1:]]
+    cpu_cells = [f"{cpu[kind]:6.2f} {cpu[kind] / cpu['plain']:4.2f}x" for kind in WRITE_KINDS[1:]]
+    extra = [f"{best[kind][1]:6d} {'+%d' % (best[kind][1] - qp):>6}" for kind in WRITE_KINDS[1:]]
+    print(f"{'%d lines: wall (s), ratio' % n:26} {tp:8.2f} " + " ".join(f"{c:>15}" for c in cells))
+    print(f"{'  CPU (s), ratio':26} {cpu['plain']:8.2f} " + " ".join(f"{c:>15}" for c in cpu_cells))
+    print(f"{'  queries, above plain':26} {qp:8d} " + " ".join(f"{c:>15}" for c in extra))
 env.invalidate_all()
 q0, t0 = queries(), time.perf_counter()
 balance = contract.balance_hours
