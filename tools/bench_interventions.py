@@ -211,15 +211,19 @@ for label, func in () if os.environ.get("ITSM_BENCH_BATCH_ONLY") else cases:
 print()
 print(f"{'batch create':26} {'plain':>8} {'ours allow':>15} {'ours block':>15} {'Odoo prepaid':>15} "
       f"{'ours, no month trg':>18}")
-for n in (500, 2000):
-    best, cpu = measure(batch, n, kinds=KINDS)
+def print_batch(func, n, kinds):
+    # wall time, CPU time and queries of each kind against plain's
+    best, cpu = measure(func, n, kinds=kinds)
     tp, qp = best["plain"]
-    cells = [f"{best[kind][0]:6.2f} {best[kind][0] / tp:4.2f}x" for kind in KINDS[1:]]
-    cpu_cells = [f"{cpu[kind]:6.2f} {cpu[kind] / cpu['plain']:4.2f}x" for kind in KINDS[1:]]
-    extra = [f"{best[kind][1]:6d} {'+%d' % (best[kind][1] - qp):>6}" for kind in KINDS[1:]]
+    cells = [f"{best[kind][0]:6.2f} {best[kind][0] / tp:4.2f}x" for kind in kinds[1:]]
+    cpu_cells = [f"{cpu[kind]:6.2f} {cpu[kind] / cpu['plain']:4.2f}x" for kind in kinds[1:]]
+    extra = [f"{best[kind][1]:6d} {'+%d' % (best[kind][1] - qp):>6}" for kind in kinds[1:]]
     print(f"{'%d lines: wall (s), ratio' % n:26} {tp:8.2f} " + " ".join(f"{c:>15}" for c in cells))
     print(f"{'  CPU (s), ratio':26} {cpu['plain']:8.2f} " + " ".join(f"{c:>15}" for c in cpu_cells))
     print(f"{'  queries, above plain':26} {qp:8d} " + " ".join(f"{c:>15}" for c in extra))
+
+for n in (500, 2000):
+    print_batch(batch, n, KINDS)
     fresh_tickets()
     memory = {kind: peak_memory(kind, n) for kind in KINDS}
     print(f"{'  peak Python memory (MiB)':26} {memory['plain'] / 2**20:8.1f} "
@@ -228,14 +232,7 @@ print()
 WRITE_KINDS = ("plain", "contract", "block", "odoo")
 print(f"{'batch write (re-pricing)':26} {'plain':>8} {'ours allow':>15} {'ours block':>15} {'Odoo prepaid':>15}")
 for n in (500, 2000):
-    best, cpu = measure(rewrite, n, kinds=WRITE_KINDS)
-    tp, qp = best["plain"]
-    cells = [f"{best[kind][0]:6.2f} {best[kind][0] / tp:4.2f}x" for kind in WRITE_KINDS[1:]]
-    cpu_cells = [f"{cpu[kind]:6.2f} {cpu[kind] / cpu['plain']:4.2f}x" for kind in WRITE_KINDS[1:]]
-    extra = [f"{best[kind][1]:6d} {'+%d' % (best[kind][1] - qp):>6}" for kind in WRITE_KINDS[1:]]
-    print(f"{'%d lines: wall (s), ratio' % n:26} {tp:8.2f} " + " ".join(f"{c:>15}" for c in cells))
-    print(f"{'  CPU (s), ratio':26} {cpu['plain']:8.2f} " + " ".join(f"{c:>15}" for c in cpu_cells))
-    print(f"{'  queries, above plain':26} {qp:8d} " + " ".join(f"{c:>15}" for c in extra))
+    print_batch(rewrite, n, WRITE_KINDS)
 env.invalidate_all()
 q0, t0 = queries(), time.perf_counter()
 balance = contract.balance_hours
