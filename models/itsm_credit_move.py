@@ -352,14 +352,18 @@ class ItsmCreditMove(models.Model):
             raise UserError(self.env._("A ledger move is never deleted: post an adjustment or a reversal instead."))
 
     def _reverse(self, name):
-        """Cancel these moves by posting opposite ones (the ledger keeps both)."""
-        reversals = self.env["itsm.credit.move"]
-        for move in self:
-            if move.reversal_move_id:
-                raise UserError(self.env._("Move %(name)s is already reversed.", name=move.name))
-            reversal = move.contract_id._post_credit_moves([move._prepare_reversal(name)])
-            move.sudo().with_context(itsm_ledger_post=True).reversal_move_id = reversal
-            reversals |= reversal
+        """Cancel these moves by posting opposite ones (the ledger keeps both). ``name``: the reversals' label, or
+        a function giving a move's. One post for all (a deletion of 2 000 interventions posted and linked 2 000
+        reversals one by one, each updating its contract's row twice): the reversals in one ``create``, the
+        links written together (``_itsm_rewrite``: one increment per contract)."""
+        reversed_already = self.filtered("reversal_move_id")
+        if reversed_already:
+            raise UserError(self.env._("Move %(name)s is already reversed.", name=reversed_already[0].name))
+        if not self:
+            return self
+        label = name if callable(name) else (lambda _move: name)
+        reversals = self.env["itsm.contract"]._post_credit_moves([move._prepare_reversal(label(move)) for move in self])
+        self.sudo()._itsm_rewrite([{"reversal_move_id": reversal.id} for reversal in reversals])
         return reversals
 
     def _prepare_reversal(self, name):

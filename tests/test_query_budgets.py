@@ -171,6 +171,52 @@ class TestQueryBudgets(ItsmInterventionCase):
         self.assertAlmostEqual(self.contract.balance_hours, 210.0 - 2 * (3 + 20 + 200) * 0.25, places=2)
         self.assertAlmostEqual(self.contract.balance_hours, self._ledger_sum(self.contract), places=2)
 
+    def _delete_queries(self, ticket, count):
+        """Queries of one ``unlink`` of ``count`` interventions of ``ticket``."""
+        lines = self.env["account.analytic.line"].create(
+            [
+                {
+                    "name": f"Deleted {i}",
+                    "ticket_id": ticket.id,
+                    "project_id": self.project.id,
+                    "employee_id": self.employee.id,
+                    "date_time": datetime(2026, 11, 16, 9, 0),
+                    "unit_amount": 0.2,
+                }
+                for i in range(count)
+            ]
+        )
+        self.env.flush_all()
+        self.env.invalidate_all()
+        before = self.cr.sql_log_count
+        lines.unlink()
+        self.env.flush_all()
+        return self.cr.sql_log_count - before
+
+    def test_batch_delete_extra_queries_do_not_grow(self):
+        """Deleting a batch of interventions reverses their moves in one post (the reversals created together,
+        their links written together, each contract's row incremented once): the extra queries against plain
+        lines grow only by the ORM's statements per 100 rows (was several queries per line)."""
+        plain_ticket = self._ticket(datetime(2026, 11, 9, 9, 0), partner=self.client_b)
+        for policy in ("block", "allow"):
+            with self.subTest(policy=policy):
+                self.contract.overdraft_policy = policy
+                self._delete_queries(plain_ticket, 3)  # warm the caches
+                self._delete_queries(self.ticket, 3)
+                extra = {}
+                for count in (20, 200):
+                    plain = self._delete_queries(plain_ticket, count)
+                    ours = self._delete_queries(self.ticket, count)
+                    extra[count] = ours - plain
+                # the reversals' INSERT and their links' UPDATE, 100 rows a statement: one more of each at 200
+                self.assertLessEqual(extra[200], extra[20] + 2, f"extra queries by batch size: {extra}")
+        moves = self.env["itsm.credit.move"].search([("contract_id", "=", self.contract.id)])
+        consumptions = moves.filtered(lambda m: m.move_type == "consumption" and not m.reversed_move_id)
+        self.assertEqual(len(consumptions), 2 * (3 + 20 + 200))
+        self.assertTrue(all(move.reversal_move_id.hours == 0.25 for move in consumptions))
+        self.assertAlmostEqual(self.contract.balance_hours, 210.0, places=2)
+        self.assertAlmostEqual(self.contract.balance_hours, self._ledger_sum(self.contract), places=2)
+
     def _scan_queries(self, count):
         tickets = self.env["helpdesk.ticket"]
         for _i in range(count):
