@@ -7,8 +7,8 @@ SQL queries and peak Python memory of
   its own request, i.e. in its own transaction, which starts with an empty ORM
   cache and ends with a commit (not timed) -- and, for comparison, the same 200
   lines created one after the other in a single transaction with a warm cache,
-* one batch ``create`` of 500 and of 2 000 lines, and one ``write`` re-pricing as many existing lines (a
-  bulk edit), for four kinds of lines side by side:
+* one batch ``create`` of 500 and of 2 000 lines, one ``write`` re-pricing as many existing lines (a bulk
+  edit) and one ``unlink`` of as many, for four kinds of lines side by side:
   plain timesheet lines on a ticket whose client has no contract (plain Odoo + OCA timesheets), ours on a
   prepaid contract that allows overdrafts and on one that refuses them, and Odoo's own prepaid hours
   (``sale_timesheet``: the ticket's task is that of a confirmed order of a prepaid service product, its lines
@@ -164,6 +164,17 @@ def rewrite(kind, n):
     env.flush_all()
     return time.perf_counter() - t0, queries() - q0, cpu_seconds() - c0
 
+def delete(kind, n):
+    # A bulk deletion: one unlink of n existing lines of the kind, created first (not timed)
+    lines = Line.create([vals(kind, i) for i in range(n)])
+    env.flush_all()
+    env.invalidate_all()
+    lines = Line.browse(lines.ids)
+    q0, c0, t0 = queries(), cpu_seconds(), time.perf_counter()
+    lines.unlink()
+    env.flush_all()
+    return time.perf_counter() - t0, queries() - q0, cpu_seconds() - c0
+
 def peak_memory(kind, n):
     # measured apart: tracemalloc slows every allocation down (3 to 4 times here), it would distort the times
     payload = [vals(kind, i) for i in range(n)]
@@ -233,6 +244,10 @@ WRITE_KINDS = ("plain", "contract", "block", "odoo")
 print(f"{'batch write (re-pricing)':26} {'plain':>8} {'ours allow':>15} {'ours block':>15} {'Odoo prepaid':>15}")
 for n in (500, 2000):
     print_batch(rewrite, n, WRITE_KINDS)
+print()
+print(f"{'batch delete':26} {'plain':>8} {'ours allow':>15} {'ours block':>15} {'Odoo prepaid':>15}")
+for n in (500, 2000):
+    print_batch(delete, n, WRITE_KINDS)
 env.invalidate_all()
 q0, t0 = queries(), time.perf_counter()
 balance = contract.balance_hours
