@@ -141,16 +141,11 @@ class WorkingTime:
 
 def _covered(start, end, working_intervals):
     """Exact ``timedelta`` of [start, end) covered by the union of the intervals (a list, or ``WorkingTime``)."""
-    covered = timedelta(0)
     if end <= start:
-        return covered
-    if isinstance(working_intervals, WorkingTime):
-        return working_intervals.covered(start, end)
-    for w_start, w_end in _merged(working_intervals):
-        low, high = max(start, w_start), min(end, w_end)
-        if high > low:
-            covered += high - low
-    return covered
+        return timedelta(0)
+    if not isinstance(working_intervals, WorkingTime):
+        working_intervals = WorkingTime(working_intervals)
+    return working_intervals.covered(start, end)
 
 
 def subtract(intervals, holes):

@@ -215,14 +215,15 @@ class AccountAnalyticLine(models.Model):
                 credit = rules.credit_hours(counted, nho, urgent, urgent_pct, nho_pct, combination)
                 results[contract.id, counted, nho, float_round(credit, precision_digits=2)].append(line_id)
         for key, ids in results.items():
-            if key is None:
-                values = {"itsm_counted_hours": 0.0, "itsm_nho_hours": 0.0, "itsm_credit_hours": 0.0}
-                values["itsm_count_terms"] = False
-            else:
-                contract_id, counted, nho, credit = key
-                values = {"itsm_counted_hours": counted, "itsm_nho_hours": nho, "itsm_credit_hours": credit}
-                values["itsm_count_terms"] = terms[contract_id]
-            self.browse(ids).update(values)
+            contract_id, counted, nho, credit = key or (None, 0.0, 0.0, 0.0)
+            self.browse(ids).update(
+                {
+                    "itsm_counted_hours": counted,
+                    "itsm_nho_hours": nho,
+                    "itsm_credit_hours": credit,
+                    "itsm_count_terms": terms.get(contract_id, False),
+                }
+            )
 
     @api.depends(
         "unit_amount",

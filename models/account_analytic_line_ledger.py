@@ -173,7 +173,7 @@ class AccountAnalyticLine(models.Model):
         drawing = {contract: -delta for contract, delta in deltas.items() if float_compare(delta, 0.0, 2) < 0}
         for contract, hours in drawing.items():
             contract.sudo()._check_can_consume(hours, is_project=project_only[contract])
-        rewritten, values = [], []
+        rewritten, values, uncounted = [], [], {}
         for line, move, contract, hours in to_update:
             if contract and hours > 0:
                 rewritten.append(move.id)
@@ -181,24 +181,23 @@ class AccountAnalyticLine(models.Model):
                     {"contract_id": contract.id, "hours": -hours, "date": line.date, "name": line._itsm_move_label()}
                 )
             else:
-                move._reverse(self.env._("Intervention no longer counted: %(line)s", line=line._itsm_move_label()))
+                uncounted[move] = self.env._("Intervention no longer counted: %(line)s", line=line._itsm_move_label())
         Move.sudo().browse(rewritten)._itsm_rewrite(values)
+        Move.sudo().union(*uncounted)._reverse(uncounted.get)
         created = Move
         if to_create:
             created = Move.sudo()._itsm_post_consumptions(
                 [
                     {
                         "contract_id": contract.id,
-                        "date": day,
+                        "date": line.date,
                         "move_type": "consumption",
                         "hours": -hours,
                         "name": line._itsm_move_label(),
                         "timesheet_id": line.id,
                         "user_id": line.user_id.id or self.env.uid,
                     }
-                    for (line, contract, hours), day in zip(
-                        to_create, self.browse(line.id for line, _c, _h in to_create).mapped("date"), strict=True
-                    )
+                    for line, contract, hours in to_create
                 ]
             )
         for contract in drawing:

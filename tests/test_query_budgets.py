@@ -81,41 +81,54 @@ class TestQueryBudgets(ItsmInterventionCase):
         with self.assertQueryCount(BUDGET_READ_CONTRACT):
             contract.read(fields_read)
 
-    def _batch_queries(self, ticket, count):
-        """Queries of one ``create`` of ``count`` interventions on ``ticket``, from a clean cache, flush included."""
-        vals_list = [
+    def _line_vals(self, ticket, count, hours, start, name):
+        return [
             {
-                "name": f"Call {i}",
+                "name": f"{name} {i}",
                 "ticket_id": ticket.id,
                 "project_id": self.project.id,
                 "employee_id": self.employee.id,
-                "date_time": datetime(2026, 11, 10, 9, 0),
-                "unit_amount": 0.25,
+                "date_time": start,
+                "unit_amount": hours,
             }
             for i in range(count)
         ]
+
+    def _queries(self, action):
+        """Queries of ``action()`` from a clean cache, flush included."""
         self.env.flush_all()
         self.env.invalidate_all()
         before = self.cr.sql_log_count
-        self.env["account.analytic.line"].create(vals_list)
+        action()
         self.env.flush_all()
         return self.cr.sql_log_count - before
+
+    def _extra_queries(self, measure):
+        """``{policy: {count: extra}}``: the queries ``measure(ticket, count)`` takes on the contract's ticket
+        minus those on a ticket of a client without contract, for 20 and 200 lines, with either policy."""
+        plain_ticket = self._ticket(datetime(2026, 11, 9, 9, 0), partner=self.client_b)
+        self.assertFalse(plain_ticket.itsm_contract_id)
+        extra = {}
+        for policy in ("block", "allow"):
+            self.contract.overdraft_policy = policy
+            measure(plain_ticket, 3)  # warm the caches
+            measure(self.ticket, 3)
+            extra[policy] = {}
+            for count in (20, 200):
+                plain = measure(plain_ticket, count)
+                extra[policy][count] = measure(self.ticket, count) - plain
+        return extra
+
+    def _batch_queries(self, ticket, count):
+        """Queries of one ``create`` of ``count`` interventions on ``ticket``."""
+        vals_list = self._line_vals(ticket, count, 0.25, datetime(2026, 11, 10, 9, 0), "Call")
+        return self._queries(lambda: self.env["account.analytic.line"].create(vals_list))
 
     def test_batch_extra_queries_do_not_grow(self):
         """A batch of interventions on a prepaid contract costs a constant number of queries more than the
         same batch of plain timesheet lines: moves posted in one INSERT, figures added once per contract."""
-        plain_ticket = self._ticket(datetime(2026, 11, 9, 9, 0), partner=self.client_b)
-        self.assertFalse(plain_ticket.itsm_contract_id)
-        for policy in ("block", "allow"):
+        for policy, extra in self._extra_queries(self._batch_queries).items():
             with self.subTest(policy=policy):
-                self.contract.overdraft_policy = policy
-                self._batch_queries(plain_ticket, 3)  # warm the caches
-                self._batch_queries(self.ticket, 3)
-                extra = {}
-                for count in (20, 200):
-                    plain = self._batch_queries(plain_ticket, count)
-                    ours = self._batch_queries(self.ticket, count)
-                    extra[count] = ours - plain
                 self.assertEqual(extra[20], extra[200], f"extra queries by batch size: {extra}")
         moves = self.env["itsm.credit.move"].search([("contract_id", "=", self.contract.id)])
         self.assertEqual(len(moves.filtered(lambda m: m.move_type == "consumption")), 2 * (3 + 20 + 200))
@@ -125,41 +138,17 @@ class TestQueryBudgets(ItsmInterventionCase):
     def _rewrite_queries(self, ticket, count):
         """Queries of one ``write`` re-pricing ``count`` interventions of ``ticket`` from half an hour to a quarter."""
         lines = self.env["account.analytic.line"].create(
-            [
-                {
-                    "name": f"Re-priced {i}",
-                    "ticket_id": ticket.id,
-                    "project_id": self.project.id,
-                    "employee_id": self.employee.id,
-                    "date_time": datetime(2026, 11, 16, 9, 0),
-                    "unit_amount": 0.4,
-                }
-                for i in range(count)
-            ]
+            self._line_vals(ticket, count, 0.4, datetime(2026, 11, 16, 9, 0), "Re-priced")
         )
-        self.env.flush_all()
-        self.env.invalidate_all()
-        before = self.cr.sql_log_count
-        lines.write({"unit_amount": 0.2})
-        self.env.flush_all()
-        return self.cr.sql_log_count - before
+        return self._queries(lambda: lines.write({"unit_amount": 0.2}))
 
     def test_batch_write_extra_queries_do_not_grow(self):
         """Re-pricing a batch of interventions (issue 24's bulk work) costs a constant number of queries more
         than the same write of plain timesheet lines, but for the ORM writing the moves' rows by hundreds: the
         moves are rewritten together and their contract's row incremented once (was a fold and an UPDATE of
         the contract row per move: the same row updated thousands of times in one transaction)."""
-        plain_ticket = self._ticket(datetime(2026, 11, 9, 9, 0), partner=self.client_b)
-        for policy in ("block", "allow"):
+        for policy, extra in self._extra_queries(self._rewrite_queries).items():
             with self.subTest(policy=policy):
-                self.contract.overdraft_policy = policy
-                self._rewrite_queries(plain_ticket, 3)  # warm the caches
-                self._rewrite_queries(self.ticket, 3)
-                extra = {}
-                for count in (20, 200):
-                    plain = self._rewrite_queries(plain_ticket, count)
-                    ours = self._rewrite_queries(self.ticket, count)
-                    extra[count] = ours - plain
                 # Odoo's flush writes 100 rows a statement (models.UPDATE_BATCH_SIZE): 1 UPDATE of the moves
                 # for 20 lines, 2 for 200
                 self.assertEqual(extra[20] + 1, extra[200], f"extra queries by batch size: {extra}")
@@ -174,40 +163,16 @@ class TestQueryBudgets(ItsmInterventionCase):
     def _delete_queries(self, ticket, count):
         """Queries of one ``unlink`` of ``count`` interventions of ``ticket``."""
         lines = self.env["account.analytic.line"].create(
-            [
-                {
-                    "name": f"Deleted {i}",
-                    "ticket_id": ticket.id,
-                    "project_id": self.project.id,
-                    "employee_id": self.employee.id,
-                    "date_time": datetime(2026, 11, 16, 9, 0),
-                    "unit_amount": 0.2,
-                }
-                for i in range(count)
-            ]
+            self._line_vals(ticket, count, 0.2, datetime(2026, 11, 16, 9, 0), "Deleted")
         )
-        self.env.flush_all()
-        self.env.invalidate_all()
-        before = self.cr.sql_log_count
-        lines.unlink()
-        self.env.flush_all()
-        return self.cr.sql_log_count - before
+        return self._queries(lines.unlink)
 
     def test_batch_delete_extra_queries_do_not_grow(self):
         """Deleting a batch of interventions reverses their moves in one post (the reversals created together,
         their links written together, each contract's row incremented once): the extra queries against plain
         lines grow only by the ORM's statements per 100 rows (was several queries per line)."""
-        plain_ticket = self._ticket(datetime(2026, 11, 9, 9, 0), partner=self.client_b)
-        for policy in ("block", "allow"):
+        for policy, extra in self._extra_queries(self._delete_queries).items():
             with self.subTest(policy=policy):
-                self.contract.overdraft_policy = policy
-                self._delete_queries(plain_ticket, 3)  # warm the caches
-                self._delete_queries(self.ticket, 3)
-                extra = {}
-                for count in (20, 200):
-                    plain = self._delete_queries(plain_ticket, count)
-                    ours = self._delete_queries(self.ticket, count)
-                    extra[count] = ours - plain
                 # the reversals' INSERT and their links' UPDATE, 100 rows a statement: one more of each at 200
                 self.assertLessEqual(extra[200], extra[20] + 2, f"extra queries by batch size: {extra}")
         moves = self.env["itsm.credit.move"].search([("contract_id", "=", self.contract.id)])
