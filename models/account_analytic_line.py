@@ -11,6 +11,8 @@ from odoo.tools import format_time
 from odoo.tools.sql import create_index
 
 from .. import rules
+from ..fast_fields import FlatJson
+from ..fast_fields import RoundedFloat
 
 
 class AccountAnalyticLine(models.Model):
@@ -52,7 +54,7 @@ class AccountAnalyticLine(models.Model):
         help="On site and started less than the contract's urgency delay (48 h) after the client's request. "
         "An account manager may override it.",
     )
-    itsm_counted_hours = fields.Float(
+    itsm_counted_hours = RoundedFloat(
         string="Counted hours",
         compute="_compute_itsm_credit",
         store=True,
@@ -60,7 +62,7 @@ class AccountAnalyticLine(models.Model):
         digits=(16, 2),
         help="Duration as the contract counts it: rounded up to the quarter hour, or the day / half day.",
     )
-    itsm_nho_hours = fields.Float(
+    itsm_nho_hours = RoundedFloat(
         string="Non-working hours",
         compute="_compute_itsm_credit",
         store=True,
@@ -68,7 +70,7 @@ class AccountAnalyticLine(models.Model):
         digits=(16, 2),
         help="Counted hours that fall outside the contract's working calendar (public holidays included).",
     )
-    itsm_credit_hours = fields.Float(
+    itsm_credit_hours = RoundedFloat(
         string="Credit hours",
         compute="_compute_itsm_credit",
         store=True,
@@ -76,7 +78,7 @@ class AccountAnalyticLine(models.Model):
         digits=(16, 2),
         help="Hours drawn from the credit (prepaid) or billed (time and material), surcharges included.",
     )
-    itsm_count_terms = fields.Json(
+    itsm_count_terms = FlatJson(
         string="Counting terms",
         compute="_compute_itsm_credit",
         store=True,
@@ -141,16 +143,19 @@ class AccountAnalyticLine(models.Model):
 
     @api.depends("ticket_id.itsm_contract_id", "ticket_id.partner_id")
     def _compute_itsm_contract_id(self):
+        # one assignment per contract, not per line (a batch of 2 000 lines on one ticket pays one)
+        assigned = defaultdict(list)
         for line in self:
-            if not line.ticket_id:
-                if line.itsm_contract_id:
-                    continue
-                line.itsm_contract_id = False
+            ticket, current = line.ticket_id, line.itsm_contract_id
+            if not ticket:
+                if not current:
+                    assigned[self.env["itsm.contract"]].append(line.id)
                 continue
-            current = line.itsm_contract_id
-            if current and current.partner_id == line.ticket_id.partner_id.commercial_partner_id:
+            if current and current.partner_id == ticket.partner_id.commercial_partner_id:
                 continue
-            line.itsm_contract_id = line.ticket_id.itsm_contract_id
+            assigned[ticket.itsm_contract_id].append(line.id)
+        for contract, ids in assigned.items():
+            self.browse(ids).itsm_contract_id = contract
 
     @api.depends("itsm_mode", "date_time", "ticket_id.itsm_request_date", "ticket_id.create_date", "itsm_contract_id")
     def _compute_itsm_is_urgent(self):

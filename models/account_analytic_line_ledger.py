@@ -143,6 +143,7 @@ class AccountAnalyticLine(models.Model):
         for move in () if new else self.sudo().itsm_credit_move_ids:
             if move.move_type == "consumption" and not move.reversed_move_id and not move.reversal_move_id:
                 live.setdefault(move.timesheet_id.id, move)
+        labels = self._itsm_move_labels()
         for line, credit, is_project in zip(
             self, self.mapped("itsm_credit_hours"), self.mapped("itsm_is_project"), strict=True
         ):
@@ -177,11 +178,9 @@ class AccountAnalyticLine(models.Model):
         for line, move, contract, hours in to_update:
             if contract and hours > 0:
                 rewritten.append(move.id)
-                values.append(
-                    {"contract_id": contract.id, "hours": -hours, "date": line.date, "name": line._itsm_move_label()}
-                )
+                values.append({"contract_id": contract.id, "hours": -hours, "date": line.date, "name": labels[line.id]})
             else:
-                uncounted[move] = self.env._("Intervention no longer counted: %(line)s", line=line._itsm_move_label())
+                uncounted[move] = self.env._("Intervention no longer counted: %(line)s", line=labels[line.id])
         Move.sudo().browse(rewritten)._itsm_rewrite(values)
         Move.sudo().union(*uncounted)._reverse(uncounted.get)
         created = Move
@@ -193,7 +192,7 @@ class AccountAnalyticLine(models.Model):
                         "date": line.date,
                         "move_type": "consumption",
                         "hours": -hours,
-                        "name": line._itsm_move_label(),
+                        "name": labels[line.id],
                         "timesheet_id": line.id,
                         "user_id": line.user_id.id or self.env.uid,
                     }
@@ -210,12 +209,21 @@ class AccountAnalyticLine(models.Model):
         """A line draws on the credit of a prepaid contract, unless its ticket is out of the contract's scope
         (billed by time on the activity sheet instead)."""
         self.ensure_one()
-        return self.itsm_contract_type == "prepaid" and (not self.ticket_id or self.ticket_id.itsm_in_scope)
+        # the contract's own field: the related itsm_contract_type would be computed for the whole prefetch batch
+        return self.itsm_contract_id.contract_type == "prepaid" and (not self.ticket_id or self.ticket_id.itsm_in_scope)
 
-    def _itsm_move_label(self):
-        self.ensure_one()
-        parts = [self.ticket_id.number if "number" in self.ticket_id._fields else False, self.name]
-        return " - ".join(p for p in parts if p and p != "/") or self.env._("Intervention")
+    def _itsm_move_labels(self):
+        """The description each line's move is posted with, by line id: its ticket's number and its own text.
+        A ticket's number is read once for all its lines."""
+        numbers = {}
+        labels = {}
+        for line, name in zip(self, self.mapped("name"), strict=True):
+            ticket = line.ticket_id
+            if ticket.id not in numbers:
+                numbers[ticket.id] = ticket.number if "number" in ticket._fields else False
+            parts = (numbers[ticket.id], name)
+            labels[line.id] = " - ".join(p for p in parts if p and p != "/") or self.env._("Intervention")
+        return labels
 
     # ------------------------------------------------------------ CRUD
     @api.model_create_multi

@@ -247,32 +247,33 @@ class ItsmCreditMove(models.Model):
                         contract=contracts.browse(vals["contract_id"]).name,
                     )
                 )
-        uid, now = self.env.uid, self.env.cr.now()
+        # What every move of the batch shares (type, author, timestamps) is written once in the statement, not
+        # adapted again for each row
+        uid = self.env.uid
         rows = [
             (
                 vals["contract_id"],
                 *related[vals["contract_id"]],
                 vals["date"],
-                "consumption",
                 vals["hours"],
                 vals["name"],
                 vals.get("timesheet_id") or None,
                 vals.get("user_id") or uid,
                 vals["contract_id"] in deferred_ids,
-                uid,
-                now,
-                uid,
-                now,
             )
             for vals in vals_list
         ]
         self.flush_model()
         self.env.cr.execute(
             "INSERT INTO itsm_credit_move (contract_id, company_id, partner_id, date, move_type, hours, name, "
-            "timesheet_id, user_id, figures_pending, create_uid, create_date, write_uid, write_date) VALUES "
+            "timesheet_id, user_id, figures_pending, create_uid, create_date, write_uid, write_date) "
+            "SELECT v.contract_id, v.company_id::int, v.partner_id::int, v.date::date, 'consumption', "
+            "v.hours::numeric, v.name, v.timesheet_id::int, v.user_id, v.pending, %s, %s, %s, %s "
+            "FROM (VALUES "
             + ", ".join(["%s"] * len(rows))
-            + " RETURNING id",
-            rows,
+            + ") AS v(contract_id, company_id, partner_id, date, hours, name, timesheet_id, user_id, pending) "
+            "RETURNING id",
+            [uid, self.env.cr.now(), uid, self.env.cr.now(), *rows],
         )
         moves = self.browse(row[0] for row in self.env.cr.fetchall())
         # the one2many lists of the lines and contracts in the cache no longer hold all their moves

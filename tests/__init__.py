@@ -16,6 +16,7 @@ from . import test_draw_pending
 from . import test_escalation
 from . import test_estate
 from . import test_estate_portal
+from . import test_fast_fields
 from . import test_intervention_credit
 from . import test_kb_portal
 from . import test_knowledge

@@ -325,6 +325,57 @@ class TestInterventionCredit(ItsmInterventionCase):
         self.assertEqual(created.itsm_contract_id, self.contract | contract_b)
         self.assertEqual(self.env["itsm.credit.move"].search_count([]), moves_before + 2)
 
+    def test_batch_moves_are_posted_as_the_orm_would(self):
+        """The moves of a batch are inserted by one statement: each has what an ORM ``create`` would give it."""
+        second = self._ticket(datetime(2026, 11, 9, 8, 0))
+        lines = self.env["account.analytic.line"].create(
+            [
+                {
+                    "name": f"Call {index}",
+                    "ticket_id": ticket.id,
+                    "project_id": self.project.id,
+                    "employee_id": self.employee.id,
+                    "date_time": datetime(2026, 11, 16 + index, 9, 0),
+                    "unit_amount": 1.0,
+                }
+                for index, ticket in enumerate((self.ticket, second, self.ticket))
+            ]
+        )
+        self.env.flush_all()
+        now = self.env.cr.now()
+        for line, ticket in zip(lines, (self.ticket, second, self.ticket), strict=True):
+            move = self._consumption(line)
+            self.assertEqual(len(move), 1)
+            self.assertEqual(
+                (move.contract_id, move.company_id, move.partner_id, move.date, move.move_type, move.hours),
+                (self.contract, self.contract.company_id, self.contract.partner_id, line.date, "consumption", -1.0),
+            )
+            self.assertEqual(move.name, f"{ticket.number} - {line.name}")
+            self.assertEqual((move.timesheet_id, move.user_id), (line, line.user_id or self.env.user))
+            self.assertEqual((move.create_uid, move.write_uid), (self.env.user, self.env.user))
+            self.assertEqual((move.create_date, move.write_date), (now, now))
+            self.assertFalse(move.sale_order_line_id or move.reversed_move_id or move.reversal_move_id)
+        # the lines' own figures, as stored: rounded figures, terms as a JSON object of the contract's terms
+        self.env.invalidate_all()
+        self.env.cr.execute(
+            "SELECT itsm_credit_hours, itsm_count_terms FROM account_analytic_line WHERE id = %s", [lines[0].id]
+        )
+        credit, terms = self.env.cr.fetchone()
+        self.assertEqual(float(credit), 1.0)
+        contract = self.contract
+        self.assertEqual(
+            terms,
+            {
+                "step_minutes": contract.remote_rounding_minutes,
+                "urgent_pct": contract.urgent_surcharge,
+                "nho_pct": contract.nho_surcharge,
+                "combination": contract.surcharge_combination,
+            },
+        )
+        read = lines[0].itsm_count_terms
+        read["nho_pct"] = 1000.0
+        self.assertEqual(lines[0].itsm_count_terms["nho_pct"], contract.nho_surcharge, "a reader gets a copy")
+
     def test_only_account_manager_overrides_urgency(self):
         line = self._log(datetime(2026, 11, 16, 9, 0), 1.0, itsm_mode="onsite")
         self.assertFalse(line.itsm_is_urgent)
