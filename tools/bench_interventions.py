@@ -16,11 +16,13 @@ SQL queries and peak Python memory of
 * reading the balance of a contract,
 
 with the ratios to plain and the queries above plain (the extra queries of a batch must not grow with it); for the
-batches also the CPU time spent by this process and its PostgreSQL backend (``/proc``), which the other processes
-of a busy machine disturb much less than the wall time.
-Each measure is taken three times, the kinds alternately on fresh tickets, and the best time of each kind is
-kept; peak memory is measured in a separate pass (tracemalloc slows Python down several times). It runs on a
-scratch copy of a benchmark database that also has ``sale_timesheet`` (``itsm_bench_st``), dropped at the end.
+batches also the CPU time spent by this process and its PostgreSQL backend (``/proc``). On this virtual machine
+the CPU time moves with the wall time (the machine's speed drifts, by 20 % within a minute), so the batches also
+print the median of each round's own ratio: two kinds measured seconds apart see the same speed.
+Each measure is taken three times (the batches of 2 000 lines seven times), the kinds alternately on fresh
+tickets, and the best time of each kind is kept; peak memory is measured in a separate pass (tracemalloc slows
+Python down several times). It runs on a scratch copy of a benchmark database that also has ``sale_timesheet``
+(``itsm_bench_st``), dropped at the end.
 """
 
 import os
@@ -31,7 +33,9 @@ import devctl
 
 SHELL_CODE = r"""
 import os
+import statistics
 import tracemalloc
+from collections import defaultdict
 from datetime import datetime, timedelta
 
 project, team, employee = bench_support()
@@ -182,22 +186,25 @@ def peak_memory(kind, n):
 
 def measure(func, n, rounds=3, kinds=("plain", "contract")):
     # The kinds alternately, `rounds` times, each on fresh tickets: the best time of each kind
-    # (the usual way to take out the noise of other processes), its query count, and (batches) the least CPU time.
+    # (the usual way to take out the noise of other processes), its query count, and (batches) the least CPU time
+    # and each round's time (the ratio of two kinds measured within the same round, seconds apart, is spared
+    # the slow drifts of the machine's speed that the best times of distant rounds are not).
     # Each kind starts from the same state: an empty ORM cache and a collected heap (the records a previous
     # kind left would be scanned by every garbage collection of the next one), and the order turns from one
     # round to the next.
-    best, cpu = {}, {}
+    best, cpu, times = {}, {}, defaultdict(list)
     for round_ in range(rounds):
         fresh_tickets()
         for kind in kinds[round_ % len(kinds):] + kinds[:round_ % len(kinds)]:
             env.invalidate_all()
             gc.collect()
             elapsed, count, *spent = func(kind, n)
+            times[kind].append(elapsed)
             if kind not in best or elapsed < best[kind][0]:
                 best[kind] = (elapsed, count)
             if spent:
                 cpu[kind] = min(cpu.get(kind, spent[0]), spent[0])
-    return (best, cpu) if cpu else best
+    return (best, cpu, times) if cpu else best
 
 # warm-up: registry caches, prepared statements
 fresh_tickets()
@@ -217,19 +224,21 @@ for label, func in () if os.environ.get("ITSM_BENCH_BATCH_ONLY") else cases:
 print()
 print(f"{'batch create':26} {'plain':>8} {'ours allow':>15} {'ours block':>15} {'Odoo prepaid':>15} "
       f"{'ours, no month trg':>18}")
-def print_batch(func, n, kinds):
-    # wall time, CPU time and queries of each kind against plain's
-    best, cpu = measure(func, n, kinds=kinds)
+def print_batch(func, n, kinds, rounds=3):
+    # wall time, CPU time and queries of each kind against plain's; and the median of the rounds' own ratios
+    best, cpu, times = measure(func, n, rounds=rounds, kinds=kinds)
     tp, qp = best["plain"]
     cells = [f"{best[kind][0]:6.2f} {best[kind][0] / tp:4.2f}x" for kind in kinds[1:]]
     cpu_cells = [f"{cpu[kind]:6.2f} {cpu[kind] / cpu['plain']:4.2f}x" for kind in kinds[1:]]
+    paired = [statistics.median(t / p for t, p in zip(times[kind], times["plain"])) for kind in kinds[1:]]
     extra = [f"{best[kind][1]:6d} {'+%d' % (best[kind][1] - qp):>6}" for kind in kinds[1:]]
     print(f"{'%d lines: wall (s), ratio' % n:26} {tp:8.2f} " + " ".join(f"{c:>15}" for c in cells))
     print(f"{'  CPU (s), ratio':26} {cpu['plain']:8.2f} " + " ".join(f"{c:>15}" for c in cpu_cells))
+    print(f"{'  ratio, median of %d rounds' % rounds:26} {'':8} " + " ".join(f"{r:14.2f}x" for r in paired))
     print(f"{'  queries, above plain':26} {qp:8d} " + " ".join(f"{c:>15}" for c in extra))
 
-for n in (500, 2000):
-    print_batch(batch, n, KINDS)
+for n, rounds in ((500, 3), (2000, 7)):
+    print_batch(batch, n, KINDS, rounds=rounds)
     fresh_tickets()
     memory = {kind: peak_memory(kind, n) for kind in KINDS}
     print(f"{'  peak Python memory (MiB)':26} {memory['plain'] / 2**20:8.1f} "
