@@ -21,7 +21,7 @@ lint:  ## ruff and pylint-odoo (installs the pinned linters first)
 	$(PYTHON) -m pip install -q -r requirements-lint.txt
 	$(PYTHON) -m ruff check .
 	$(PYTHON) -m ruff format --check .
-	$(PYTHON) -m pylint --rcfile=.pylintrc models wizards report tests controllers rules.py charts.py dashboard_rules.py access.py monitoring_rules.py __init__.py __manifest__.py
+	$(PYTHON) -m pylint --rcfile=.pylintrc models wizards report tests controllers rules.py charts.py dashboard_rules.py access.py monitoring_rules.py fast_fields.py __init__.py __manifest__.py
 
 wheel:  ## build the addon's wheel (odoo-addon-itsm_service_contract) into dist/
 	$(PYTHON) -m pip install -q -r requirements-build.txt
