@@ -284,4 +284,4 @@ class AccountAnalyticLine(models.Model):
             lambda m: m.move_type == "consumption" and not m.reversed_move_id and not m.reversal_move_id
         )
         moves.contract_id._lock_for_update()
-        moves._reverse(lambda move: self.env._("Intervention deleted: %(line)s", line=move.name))
+        moves._reverse(lambda move: self.env._("Intervention deleted: %(line)s", line=move.name), detach=True)

@@ -233,7 +233,6 @@ class ItsmCreditMove(models.Model):
         (``_itsm_add_to_figures``). Internal: the callers check the rights.
         """
         contracts = self.env["itsm.contract"].browse({vals["contract_id"] for vals in vals_list}).sudo()
-        related = {contract.id: (contract.company_id.id, contract.partner_id.id) for contract in contracts}
         # A draw that cannot be refused does not touch its contract's row (see itsm.contract._field_to_sql)
         deferred = contracts.filtered(lambda contract: contract.overdraft_policy == "allow")
         deferred_ids = set(deferred.ids)
@@ -247,38 +246,9 @@ class ItsmCreditMove(models.Model):
                         contract=contracts.browse(vals["contract_id"]).name,
                     )
                 )
-        # What every move of the batch shares (type, author, timestamps) is written once in the statement, not
-        # adapted again for each row
-        uid = self.env.uid
-        rows = [
-            (
-                vals["contract_id"],
-                *related[vals["contract_id"]],
-                vals["date"],
-                vals["hours"],
-                vals["name"],
-                vals.get("timesheet_id") or None,
-                vals.get("user_id") or uid,
-                vals["contract_id"] in deferred_ids,
-            )
-            for vals in vals_list
-        ]
-        self.flush_model()
-        self.env.cr.execute(
-            "INSERT INTO itsm_credit_move (contract_id, company_id, partner_id, date, move_type, hours, name, "
-            "timesheet_id, user_id, figures_pending, create_uid, create_date, write_uid, write_date) "
-            "SELECT v.contract_id, v.company_id::int, v.partner_id::int, v.date::date, 'consumption', "
-            "v.hours::numeric, v.name, v.timesheet_id::int, v.user_id, v.pending, %s, %s, %s, %s "
-            "FROM (VALUES "
-            + ", ".join(["%s"] * len(rows))
-            + ") AS v(contract_id, company_id, partner_id, date, hours, name, timesheet_id, user_id, pending) "
-            "RETURNING id",
-            [uid, self.env.cr.now(), uid, self.env.cr.now(), *rows],
+        moves = self._itsm_insert(
+            [{**vals, "figures_pending": vals["contract_id"] in deferred_ids} for vals in vals_list], contracts
         )
-        moves = self.browse(row[0] for row in self.env.cr.fetchall())
-        # the one2many lists of the lines and contracts in the cache no longer hold all their moves
-        self.env["account.analytic.line"].invalidate_model(["itsm_credit_move_ids"])
-        self.env["itsm.contract"].invalidate_model(["credit_move_ids"])
         drawn = defaultdict(float)  # hours a contract's row is incremented by, summed in the moves' order
         for vals in vals_list:
             if vals["contract_id"] not in deferred_ids:
@@ -288,6 +258,56 @@ class ItsmCreditMove(models.Model):
         )
         deferred._itsm_pending_figures_changed()
         contracts._notify_low_balance()
+        return moves
+
+    @api.model
+    def _itsm_insert(self, vals_list, contracts):
+        """Insert moves built by the addon's own code in one statement, in ``vals_list``'s order; return them.
+
+        The ORM's ``create`` inserts by hundreds and validates each record again; these moves come from records
+        already checked (a batch of interventions, the reversal of valid moves). The related company and client
+        are the contract's (``contracts``: those of ``vals_list``), the order of a sales order line its order's;
+        what every row shares (author, timestamps) is written once in the statement, not adapted again for each
+        row. The figures are the caller's (``_itsm_add_to_figures``). Internal: the callers check the rights.
+        """
+        related = {contract.id: (contract.company_id.id, contract.partner_id.id) for contract in contracts}
+        uid = self.env.uid
+        rows = [
+            (
+                vals["contract_id"],
+                *related[vals["contract_id"]],
+                vals["date"],
+                vals["move_type"],
+                vals["hours"],
+                vals["name"],
+                vals.get("timesheet_id") or None,
+                vals.get("user_id") or uid,
+                bool(vals.get("figures_pending")),
+                vals.get("sale_order_line_id") or None,
+                vals.get("sale_order_id") or None,
+                vals.get("reversed_move_id") or None,
+            )
+            for vals in vals_list
+        ]
+        self.flush_model()
+        self.env.cr.execute(
+            "INSERT INTO itsm_credit_move (contract_id, company_id, partner_id, date, move_type, hours, name, "
+            "timesheet_id, user_id, figures_pending, sale_order_line_id, sale_order_id, reversed_move_id, "
+            "create_uid, create_date, write_uid, write_date) "
+            "SELECT v.contract_id, v.company_id::int, v.partner_id::int, v.date::date, v.move_type, "
+            "v.hours::numeric, v.name, v.timesheet_id::int, v.user_id, v.pending, v.sale_order_line_id::int, "
+            "v.sale_order_id::int, v.reversed_move_id::int, %s, %s, %s, %s "
+            "FROM (VALUES "
+            + ", ".join(["%s"] * len(rows))
+            + ") AS v(contract_id, company_id, partner_id, date, move_type, hours, name, timesheet_id, user_id, "
+            "pending, sale_order_line_id, sale_order_id, reversed_move_id) "
+            "RETURNING id",
+            [uid, self.env.cr.now(), uid, self.env.cr.now(), *rows],
+        )
+        moves = self.browse(row[0] for row in self.env.cr.fetchall())
+        # the one2many lists of the lines and contracts in the cache no longer hold all their moves
+        self.env["account.analytic.line"].invalidate_model(["itsm_credit_move_ids"])
+        self.env["itsm.contract"].invalidate_model(["credit_move_ids"])
         return moves
 
     def _itsm_rewrite(self, values):
@@ -352,20 +372,59 @@ class ItsmCreditMove(models.Model):
         if not self.env.context.get("itsm_ledger_post"):
             raise UserError(self.env._("A ledger move is never deleted: post an adjustment or a reversal instead."))
 
-    def _reverse(self, name):
+    def _reverse(self, name, detach=False):
         """Cancel these moves by posting opposite ones (the ledger keeps both). ``name``: the reversals' label, or
-        a function giving a move's. One post for all (a deletion of 2 000 interventions posted and linked 2 000
-        reversals one by one, each updating its contract's row twice): the reversals in one ``create``, the
-        links written together (``_itsm_rewrite``: one increment per contract)."""
+        a function giving a move's. ``detach``: the moves' interventions are being deleted (their link is
+        cleared now, in the same statement, rather than by the foreign key's ``SET NULL`` afterwards).
+
+        Batch-safe, in three statements whatever the number of moves: the reversals in one INSERT
+        (``_itsm_insert``), the links written, the pending moves folded and (``detach``) the interventions
+        unlinked in one UPDATE (``_itsm_link_reversals``), the figures added once per contract. A deletion of
+        2 000 interventions posted and linked 2 000 reversals one by one before (each updating its contract's
+        row twice), then through the ORM (a ``create`` and 2 000 ``write`` of a link, and each move updated three
+        times: folded, linked, unlinked by the foreign key).
+        """
         reversed_already = self.filtered("reversal_move_id")
         if reversed_already:
             raise UserError(self.env._("Move %(name)s is already reversed.", name=reversed_already[0].name))
         if not self:
             return self
+        moves = self.sudo()
         label = name if callable(name) else (lambda _move: name)
-        reversals = self.env["itsm.contract"]._post_credit_moves([move._prepare_reversal(label(move)) for move in self])
-        self.sudo()._itsm_rewrite([{"reversal_move_id": reversal.id} for reversal in reversals])
-        return reversals
+        contracts = moves.contract_id
+        reversals = moves._itsm_insert(
+            [dict(move._prepare_reversal(label(move)), sale_order_id=move.sale_order_id.id) for move in moves],
+            contracts,
+        )
+        folded = moves._itsm_link_reversals(reversals, detach)
+        Contract = self.env["itsm.contract"]
+        Contract._itsm_add_to_figures(folded + reversals._itsm_figure_entries())
+        # a folded draw and its reversal may add nothing to the row, but the draw is no longer pending: the
+        # figures in the cache (row + pending draws) are stale
+        Contract.union(*(contract for contract, _kind, _hours in folded))._itsm_pending_figures_changed()
+        contracts._notify_low_balance()
+        return reversals.with_env(self.env)
+
+    def _itsm_link_reversals(self, reversals, detach):
+        """Link these moves to their ``reversals`` (same order) in one UPDATE, which also folds those pending
+        (a reversed move is in its contract's figures like any other) and, with ``detach``, clears their
+        intervention. Return the folded moves as figure entries (``_itsm_unpend``'s)."""
+        self.flush_model()
+        uid, now = self.env.uid, self.env.cr.now()
+        # "old" is the row as this statement's snapshot sees it: whether the move was pending before the UPDATE
+        self.env.cr.execute(
+            "UPDATE itsm_credit_move AS move SET reversal_move_id = v.reversal, figures_pending = false, "
+            "timesheet_id = CASE WHEN %s THEN NULL ELSE move.timesheet_id END, write_uid = %s, write_date = %s "
+            "FROM (VALUES " + ", ".join(["(%s, %s)"] * len(self)) + ") AS v(id, reversal), itsm_credit_move AS old "
+            "WHERE move.id = v.id AND old.id = move.id "
+            "RETURNING move.contract_id, move.move_type, move.hours, old.figures_pending",
+            [bool(detach), uid, now, *(value for pair in zip(self.ids, reversals.ids, strict=True) for value in pair)],
+        )
+        rows = self.env.cr.fetchall()
+        self.invalidate_recordset(["reversal_move_id", "figures_pending", "timesheet_id", "write_uid", "write_date"])
+        self.env["account.analytic.line"].invalidate_model(["itsm_credit_move_ids"])
+        Contract = self.env["itsm.contract"]
+        return [(Contract.browse(contract_id), kind, hours) for contract_id, kind, hours, pending in rows if pending]
 
     def _prepare_reversal(self, name):
         self.ensure_one()

@@ -201,3 +201,36 @@ class TestPendingFigures(ItsmInterventionCase):
         for contract in (self.contract, blocking):
             self.assertAlmostEqual(contract.balance_hours, self._ledger_sum(contract), places=2)
         self.assertAlmostEqual(self._raw(blocking)[0], self._ledger_sum(blocking), places=2)
+
+    def test_batch_deletion_of_pending_draws(self):
+        """Deleting pending draws in one ``unlink``: each reversed, linked, folded and detached in one UPDATE;
+        the balance read at once (cache) and from the database is the ledger's sum."""
+        contract = self.contract
+        before = contract.balance_hours
+        lines = self._log_three()
+        kept, deleted = lines[0], self.env["account.analytic.line"].union(*lines[1:])
+        drawn = {line.id: line.itsm_credit_move_ids for line in deleted}
+        self.assertAlmostEqual(contract.balance_hours, before - 3.5, places=2)  # in the cache
+        deleted.unlink()
+        # read without invalidating: what the cache holds after the deletion
+        self.assertAlmostEqual(contract.balance_hours, before - 1.0, places=2)
+        self.assertAlmostEqual(contract.consumed_hours, self._consumed(contract), places=2)
+        self.assertAlmostEqual(contract.balance_hours, self._ledger_sum(contract), places=2)
+        self.env.invalidate_all()
+        self.assertAlmostEqual(contract.balance_hours, before - 1.0, places=2)
+        self.assertEqual(self._pending(contract), 1, "the kept line's draw is still pending, the others folded")
+        for moves in drawn.values():
+            self.assertEqual(len(moves), 1)
+            reversal = moves.reversal_move_id
+            self.assertTrue(reversal, "each deleted draw is reversed")
+            self.assertEqual((reversal.reversed_move_id, reversal.hours), (moves, -moves.hours))
+            self.assertEqual((reversal.move_type, reversal.contract_id), ("consumption", contract))
+            self.assertEqual(reversal.name, f"Intervention deleted: {moves.name}")
+            self.assertFalse(moves.timesheet_id, "the deleted intervention's link is cleared")
+            self.assertFalse(moves.figures_pending or reversal.figures_pending)
+        self.assertEqual(kept.itsm_credit_move_ids.reversal_move_id, self.env["itsm.credit.move"])
+        # folding what is left changes no figure
+        contract._itsm_fold_pending_figures()
+        self.env.invalidate_all()
+        self.assertAlmostEqual(contract.balance_hours, before - 1.0, places=2)
+        self.assertEqual(self._raw(contract)[0], contract.balance_hours)
