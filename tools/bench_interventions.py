@@ -18,7 +18,8 @@ SQL queries and peak Python memory of
 with the ratios to plain and the queries above plain (the extra queries of a batch must not grow with it); for the
 batches also the CPU time spent by this process and its PostgreSQL backend (``/proc``). On this virtual machine
 the CPU time moves with the wall time (the machine's speed drifts, by 20 % within a minute), so the batches also
-print the median of each round's own ratio: two kinds measured seconds apart see the same speed.
+print the median of each round's own ratio (two kinds measured seconds apart see the same speed) and where that
+median lies with 90 % confidence (bootstrap over the rounds; ``ITSM_BENCH_ROUNDS`` rounds, 7 by default).
 Each measure is taken three times (the batches of 2 000 lines seven times), the kinds alternately on fresh
 tickets, and the best time of each kind is kept; peak memory is measured in a separate pass (tracemalloc slows
 Python down several times). It runs on a scratch copy of a benchmark database that also has ``sale_timesheet``
@@ -33,6 +34,7 @@ import devctl
 
 SHELL_CODE = r"""
 import os
+import random
 import statistics
 import tracemalloc
 from collections import defaultdict
@@ -224,20 +226,32 @@ for label, func in () if os.environ.get("ITSM_BENCH_BATCH_ONLY") else cases:
 print()
 print(f"{'batch create':26} {'plain':>8} {'ours allow':>15} {'ours block':>15} {'Odoo prepaid':>15} "
       f"{'ours, no month trg':>18}")
+def median_interval(ratios, level=0.90, resamples=4000):
+    # Where the median of the rounds' own ratios lies with 90 % confidence: the percentile bootstrap (the rounds
+    # drawn again with replacement, 4 000 times, seeded so two prints of the same times agree). Narrow when the
+    # rounds agree; a goal is shown when the whole interval is below it.
+    draw = random.Random(24)
+    medians = sorted(statistics.median(draw.choices(ratios, k=len(ratios))) for _ in range(resamples))
+    return medians[int(resamples * (1 - level) / 2)], medians[int(resamples * (1 + level) / 2) - 1]
+
 def print_batch(func, n, kinds, rounds=3):
     # wall time, CPU time and queries of each kind against plain's; and the median of the rounds' own ratios
     best, cpu, times = measure(func, n, rounds=rounds, kinds=kinds)
     tp, qp = best["plain"]
     cells = [f"{best[kind][0]:6.2f} {best[kind][0] / tp:4.2f}x" for kind in kinds[1:]]
     cpu_cells = [f"{cpu[kind]:6.2f} {cpu[kind] / cpu['plain']:4.2f}x" for kind in kinds[1:]]
-    paired = [statistics.median(t / p for t, p in zip(times[kind], times["plain"])) for kind in kinds[1:]]
+    ratios = {kind: [t / p for t, p in zip(times[kind], times["plain"])] for kind in kinds[1:]}
+    paired = [statistics.median(ratios[kind]) for kind in kinds[1:]]
+    intervals = [median_interval(ratios[kind]) for kind in kinds[1:]]
     extra = [f"{best[kind][1]:6d} {'+%d' % (best[kind][1] - qp):>6}" for kind in kinds[1:]]
     print(f"{'%d lines: wall (s), ratio' % n:26} {tp:8.2f} " + " ".join(f"{c:>15}" for c in cells))
     print(f"{'  CPU (s), ratio':26} {cpu['plain']:8.2f} " + " ".join(f"{c:>15}" for c in cpu_cells))
     print(f"{'  ratio, median of %d rounds' % rounds:26} {'':8} " + " ".join(f"{r:14.2f}x" for r in paired))
+    print(f"{'    90 % interval':26} {'':8} " + " ".join(f"{'%.2f-%.2f' % i:>15}" for i in intervals))
     print(f"{'  queries, above plain':26} {qp:8d} " + " ".join(f"{c:>15}" for c in extra))
 
-for n, rounds in ((500, 3), (2000, 7)):
+# ITSM_BENCH_ROUNDS: the rounds of the batches of 2 000 lines (7 by default; 15 for a narrower interval)
+for n, rounds in ((500, 3), (2000, int(os.environ.get("ITSM_BENCH_ROUNDS") or 7))):
     print_batch(batch, n, KINDS, rounds=rounds)
     fresh_tickets()
     memory = {kind: peak_memory(kind, n) for kind in KINDS}
