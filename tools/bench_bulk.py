@@ -94,10 +94,10 @@ for kind in KINDS:
     for month, day in (("closed", closed_day), ("current", today)):
         for n in SIZES:
             best = {}
-            for round_ in range(2):
-                # the order turns: the first statement of a pair may pay for the other's leftovers (autovacuum,
-                # dirty buffers written back)
-                for triggers in (True, False) if round_ % 2 == 0 else (False, True):
+            # twice, the order turned: the first statement of a pair may pay for the other's leftovers
+            # (autovacuum, dirty buffers written back)
+            for order in ((True, False), (False, True)):
+                for triggers in order:
                     insert, update = measure(kind, day, n, triggers)
                     old = best.get(triggers)
                     best[triggers] = (min(insert, old[0]), min(update, old[1])) if old else (insert, update)

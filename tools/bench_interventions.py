@@ -92,10 +92,8 @@ def fresh_tickets():
     assert not tickets["plain"].itsm_contract_id and tickets["contract"].itsm_contract_id == contract
     assert tickets["block"].itsm_contract_id == block_contract and not tickets["odoo"].itsm_contract_id
     analyze("itsm_credit_move", "account_analytic_line", "itsm_contract", "helpdesk_ticket")
-    # a clean ORM cache, as each request starts with: the records the previous measures left in the cache
-    # would be scanned by every garbage collection of this one.
-    env.invalidate_all()
-    gc.collect()
+    # a clean ORM cache, as each request starts with (same_start)
+    same_start()
     # one line of each kind on the new tickets: the caches every request has warm (fields, rights, calendar)
     for kind in KINDS:
         Line.create(vals(kind, 0))
@@ -176,13 +174,17 @@ def on_existing(action):
 rewrite = on_existing(lambda lines: lines.write({"unit_amount": 0.6}))  # a bulk edit (re-pricing)
 delete = on_existing(lambda lines: lines.unlink())  # a bulk deletion
 
-def peak_memory(kind, n):
-    # measured apart: tracemalloc slows every allocation down (3 to 4 times here), it would distort the times.
-    # From the same state for each kind, as the times: with the previous kind's records still in the ORM cache,
-    # the cache's tables grow past a size and are copied into larger ones, which the kind that happens to cross
-    # the size paid (block measured 29.5 MiB after allow's 20.2, then Odoo's 10.7: the order, not the kinds)
+def same_start():
+    # Each kind starts from the same state: an empty ORM cache and a collected heap. The records a previous kind
+    # left would be scanned by every garbage collection of the next one (its time), and the cache's tables,
+    # grown past a size by them, would be copied into larger ones by whichever kind crosses it (its peak memory:
+    # block measured 29.5 MiB after allow's 20.2, then Odoo's 10.7 -- the order, not the kinds).
     env.invalidate_all()
     gc.collect()
+
+def peak_memory(kind, n):
+    # measured apart: tracemalloc slows every allocation down (3 to 4 times here), it would distort the times
+    same_start()
     payload = [vals(kind, i) for i in range(n)]
     tracemalloc.start()
     Line.create(payload)
@@ -196,15 +198,12 @@ def measure(func, n, rounds=3, kinds=("plain", "contract")):
     # (the usual way to take out the noise of other processes), its query count, and (batches) the least CPU time
     # and each round's time (the ratio of two kinds measured within the same round, seconds apart, is spared
     # the slow drifts of the machine's speed that the best times of distant rounds are not).
-    # Each kind starts from the same state: an empty ORM cache and a collected heap (the records a previous
-    # kind left would be scanned by every garbage collection of the next one), and the order turns from one
-    # round to the next.
+    # Each kind starts from the same state (same_start), and the order turns from one round to the next.
     best, cpu, times = {}, {}, defaultdict(list)
     for round_ in range(rounds):
         fresh_tickets()
         for kind in kinds[round_ % len(kinds):] + kinds[:round_ % len(kinds)]:
-            env.invalidate_all()
-            gc.collect()
+            same_start()
             elapsed, count, *spent = func(kind, n)
             times[kind].append(elapsed)
             if kind not in best or elapsed < best[kind][0]:
