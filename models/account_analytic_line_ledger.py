@@ -35,10 +35,11 @@ class AccountAnalyticLine(models.Model):
         client it is) is checked once per contract or pair, whatever the number of lines.
         """
         contracts_checked, pairs_checked = {}, set()
-        lines = self.filtered("itsm_contract_id")
         fnames = ("unit_amount", "itsm_mode", "itsm_onsite_span", "date")
-        for line, hours, mode, span, day in zip(lines, *(lines.mapped(fname) for fname in fnames), strict=True):
+        for line, hours, mode, span, day in zip(self, *(self.mapped(fname) for fname in fnames), strict=True):
             contract = line.itsm_contract_id
+            if not contract:
+                continue  # nothing to check against (the callers pass the lines on a contract)
             if hours < 0:
                 raise ValidationError(
                     self.env._(

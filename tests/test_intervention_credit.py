@@ -376,6 +376,41 @@ class TestInterventionCredit(ItsmInterventionCase):
         read["nho_pct"] = 1000.0
         self.assertEqual(lines[0].itsm_count_terms["nho_pct"], contract.nho_surcharge, "a reader gets a copy")
 
+    def test_moves_inserted_in_order_whatever_they_share(self):
+        """``_itsm_insert`` sends a column every row shares once and the others as arrays: the moves come back in
+        the order given, each with its own values, whether no column, some or all of them differ."""
+        Move = self.env["itsm.credit.move"].sudo()
+        base = {"contract_id": self.contract.id, "date": date(2026, 11, 16), "move_type": "consumption"}
+        cases = {
+            "all shared": [{**base, "hours": -1.0, "name": "Same"}] * 3,
+            "some differ": [
+                {**base, "hours": -1, "name": "Integer hours"},
+                {**base, "hours": -0.25, "name": "Quarter", "date": "2026-11-17"},
+                {**base, "hours": -1, "name": "Pending", "figures_pending": True, "user_id": self.technician.id},
+            ],
+            "one row": [{**base, "hours": -2.5, "name": "Alone"}],
+        }
+        for case, vals_list in cases.items():
+            with self.subTest(case=case):
+                moves = Move._itsm_insert(vals_list, self.contract)
+                self.assertEqual(len(moves), len(vals_list))
+                self.assertEqual(moves.ids, sorted(moves.ids), "inserted in the order given")
+                for move, vals in zip(moves, vals_list, strict=True):
+                    self.assertEqual(
+                        (move.contract_id, move.partner_id, move.date, move.hours, move.name, move.figures_pending),
+                        (
+                            self.contract,
+                            self.contract.partner_id,
+                            date.fromisoformat(str(vals["date"])),
+                            vals["hours"],
+                            vals["name"],
+                            bool(vals.get("figures_pending")),
+                        ),
+                    )
+                    self.assertEqual(move.user_id.id, vals.get("user_id") or self.env.uid)
+                    self.assertFalse(move.timesheet_id or move.sale_order_line_id or move.reversed_move_id)
+        self.assertFalse(Move._itsm_insert([], self.contract), "nothing to insert")
+
     def test_only_account_manager_overrides_urgency(self):
         line = self._log(datetime(2026, 11, 16, 9, 0), 1.0, itsm_mode="onsite")
         self.assertFalse(line.itsm_is_urgent)

@@ -18,11 +18,12 @@ SQL queries and peak Python memory of
 with the ratios to plain and the queries above plain (the extra queries of a batch must not grow with it); for the
 batches also the CPU time spent by this process and its PostgreSQL backend (``/proc``). On this virtual machine
 the CPU time moves with the wall time (the machine's speed drifts, by 20 % within a minute), so the batches also
-print the median of each round's own ratio (two kinds measured seconds apart see the same speed) and where that
-median lies with 90 % confidence (bootstrap over the rounds; ``ITSM_BENCH_ROUNDS`` rounds, 7 by default).
-Each measure is taken three times (the batches of 2 000 lines seven times), the kinds alternately on fresh
-tickets, and the best time of each kind is kept; peak memory is measured in a separate pass (tracemalloc slows
-Python down several times). It runs on a scratch copy of a benchmark database that also has ``sale_timesheet``
+print the median of each round's own ratio and where that median lies with 90 % confidence (bootstrap over the
+rounds; ``ITSM_BENCH_ROUNDS`` rounds, 7 by default): each kind is measured between two measures of plain, and its
+round's ratio is to their mean (plain's time at the speed of that moment, the drift over a few seconds being about
+linear). Each measure is taken three times (the batches of 2 000 lines seven times), on fresh tickets, and the
+best time of each kind is kept; peak memory is measured in a separate pass (tracemalloc slows Python down several
+times). It runs on a scratch copy of a benchmark database that also has ``sale_timesheet``
 (``itsm_bench_st``), dropped at the end.
 """
 
@@ -49,8 +50,8 @@ def ticket(partner):
 tickets = {}
 contract = env["itsm.contract"]
 KINDS = ("plain", "contract", "block", "odoo", "untriggered")
-# "untriggered": ours (allow) with the dashboard month cache's row triggers off for the batch (issue 24 replaces
-# them, branch write-path): what the rest of the addon costs
+# "untriggered": ours (allow) with the dashboard month cache's triggers off for the batch (they are statement-level
+# since issue 24): what they cost
 hour_uom = env.ref("uom.product_uom_hour")
 # Odoo's prepaid hours are counted on a billable project (the others' project stays as it is)
 prepaid_project = env["project.project"].create(
@@ -193,23 +194,43 @@ def peak_memory(kind, n):
     tracemalloc.stop()
     return peak
 
+def fresh_plain_ticket():
+    # plain is measured several times a round (measure): each time on a new ticket, with its warm line
+    tickets["plain"] = ticket(client("Bench plain client"))
+    Line.create(vals("plain", 0))
+    env.flush_all()
+
 def measure(func, n, rounds=3, kinds=("plain", "contract")):
-    # The kinds alternately, `rounds` times, each on fresh tickets: the best time of each kind
-    # (the usual way to take out the noise of other processes), its query count, and (batches) the least CPU time
-    # and each round's time (the ratio of two kinds measured within the same round, seconds apart, is spared
-    # the slow drifts of the machine's speed that the best times of distant rounds are not).
-    # Each kind starts from the same state (same_start), and the order turns from one round to the next.
+    # `rounds` rounds, each on fresh tickets, the other kinds in an order that turns from one round to the next,
+    # each between two measures of plain: plain, A, plain, B, plain... Returns the best time of each kind (the
+    # usual way to take out the noise of other processes; plain's among the first measure of each round, as many
+    # as the others'), its query count, and (batches) the least CPU time and each round's times: the time of
+    # each kind and the mean of the two plain measures around it (``times["plain", kind]``). The machine's speed
+    # drifts by a fifth within a minute; over the few seconds between two plain measures the drift is about
+    # linear, and their mean is plain's time at the speed the kind was measured at.
+    # Each measure starts from the same state (same_start).
     best, cpu, times = {}, {}, defaultdict(list)
+    others = [kind for kind in kinds if kind != "plain"]
+
+    def run(kind, keep=True):
+        if kind == "plain":
+            fresh_plain_ticket()
+        same_start()
+        elapsed, count, *spent = func(kind, n)
+        if keep and (kind not in best or elapsed < best[kind][0]):
+            best[kind] = (elapsed, count)
+        if keep and spent:
+            cpu[kind] = min(cpu.get(kind, spent[0]), spent[0])
+        return elapsed
+
     for round_ in range(rounds):
         fresh_tickets()
-        for kind in kinds[round_ % len(kinds):] + kinds[:round_ % len(kinds)]:
-            same_start()
-            elapsed, count, *spent = func(kind, n)
-            times[kind].append(elapsed)
-            if kind not in best or elapsed < best[kind][0]:
-                best[kind] = (elapsed, count)
-            if spent:
-                cpu[kind] = min(cpu.get(kind, spent[0]), spent[0])
+        before = run("plain")  # plain's best among as many measures as each other kind's: the first of each round
+        for kind in others[round_ % len(others):] + others[:round_ % len(others)]:
+            times[kind].append(run(kind))
+            after = run("plain", keep=False)
+            times["plain", kind].append((before + after) / 2)
+            before = after
     return (best, cpu, times) if cpu else best
 
 # warm-up: registry caches, prepared statements
@@ -244,7 +265,7 @@ def print_batch(func, n, kinds, rounds=3):
     tp, qp = best["plain"]
     cells = [f"{best[kind][0]:6.2f} {best[kind][0] / tp:4.2f}x" for kind in kinds[1:]]
     cpu_cells = [f"{cpu[kind]:6.2f} {cpu[kind] / cpu['plain']:4.2f}x" for kind in kinds[1:]]
-    ratios = {kind: [t / p for t, p in zip(times[kind], times["plain"])] for kind in kinds[1:]}
+    ratios = {kind: [t / p for t, p in zip(times[kind], times["plain", kind])] for kind in kinds[1:]}
     paired = [statistics.median(ratios[kind]) for kind in kinds[1:]]
     intervals = [median_interval(ratios[kind]) for kind in kinds[1:]]
     extra = [f"{best[kind][1]:6d} {'+%d' % (best[kind][1] - qp):>6}" for kind in kinds[1:]]
