@@ -292,7 +292,7 @@ class ItsmCreditMove(models.Model):
             return self.browse()
         related = {contract.id: (contract.company_id.id, contract.partner_id.id) for contract in contracts}
         uid = self.env.uid
-        values = {  # in INSERT_TYPES' order
+        values = {
             "contract_id": [vals["contract_id"] for vals in vals_list],
             "company_id": [related[vals["contract_id"]][0] or None for vals in vals_list],
             "partner_id": [related[vals["contract_id"]][1] or None for vals in vals_list],
@@ -307,37 +307,41 @@ class ItsmCreditMove(models.Model):
             "sale_order_id": [vals.get("sale_order_id") or None for vals in vals_list],
             "reversed_move_id": [vals.get("reversed_move_id") or None for vals in vals_list],
         }
-        shared, arrays = [], []
-        for column, column_values in values.items():
+        # the statement's text is made of this module's constants only (INSERT_TYPES); every value is a parameter
+        selected, params, arrays, array_params = [], [], [], []
+        for column, sql_type in INSERT_TYPES.items():
+            column_values = values[column]
             first = column_values[0]
             # equal values are the same value once cast to the column's type (1, 1.0 and True as an int4)
             if column_values.count(first) == len(column_values):
-                shared.append(SQL("%s::%s", first, SQL(INSERT_TYPES[column])))
+                selected.append(f"%s::{sql_type}")
+                params.append(first)
             else:
-                arrays.append((column, column_values))
-                shared.append(SQL("rows.%s", SQL.identifier(column)))
+                selected.append(f"rows.{column}")
+                arrays.append((column, sql_type))
+                array_params.append(column_values)
         if arrays:
-            source = SQL(
-                "unnest(%s) WITH ORDINALITY AS rows(%s, position)",
-                SQL(", ").join(
-                    SQL("%s::%s[]", column_values, SQL(INSERT_TYPES[column])) for column, column_values in arrays
-                ),
-                SQL(", ").join(SQL.identifier(column) for column, _values in arrays),
+            source = "FROM unnest({}) WITH ORDINALITY AS rows({}, position) ORDER BY rows.position".format(
+                ", ".join(f"%s::{sql_type}[]" for _column, sql_type in arrays),
+                ", ".join(column for column, _type in arrays),
             )
-        else:  # as many identical rows (no column differs)
-            source = SQL("generate_series(1, %s) AS rows(position)", len(vals_list))
+        elif len(vals_list) > 1:  # as many identical rows (no column differs)
+            source = "FROM generate_series(1, %s)"
+            array_params = [len(vals_list)]
+        else:  # one row (an intervention saved alone)
+            source = ""
         now = self.env.cr.now()
         self.flush_model()
         self.env.cr.execute(
             SQL(
-                """INSERT INTO itsm_credit_move (%(columns)s, create_uid, create_date, write_uid, write_date)
-                   SELECT %(values)s, %(uid)s, %(now)s, %(uid)s, %(now)s FROM %(source)s ORDER BY rows.position
-                   RETURNING id""",
-                columns=SQL(", ").join(SQL.identifier(column) for column in values),
-                values=SQL(", ").join(shared),
-                uid=uid,
-                now=now,
-                source=source,
+                f"INSERT INTO itsm_credit_move ({', '.join(INSERT_TYPES)}, create_uid, create_date, write_uid, "
+                f"write_date) SELECT {', '.join(selected)}, %s, %s, %s, %s {source} RETURNING id",
+                *params,
+                uid,
+                now,
+                uid,
+                now,
+                *array_params,
             )
         )
         moves = self.browse(row[0] for row in self.env.cr.fetchall())
