@@ -4,7 +4,7 @@ PYTHON ?= python3
 DEVCTL = $(PYTHON) tools/devctl.py
 export ODOO_SRC
 
-.PHONY: run test test-module lint wheel wheel-check pot stop bench load alerts-load probe ha-load screenshots clean
+.PHONY: run test test-module lint wheel wheel-check pot stop bench bench-instructions load alerts-load probe ha-load screenshots clean
 
 run:  ## install what is missing, create the demo database once, serve Odoo on :8069
 	$(DEVCTL) run
@@ -43,6 +43,10 @@ bench:  ## benchmarks of the addon against plain Odoo (prints figures)
 	$(PYTHON) tools/bench_mco.py
 	$(PYTHON) tools/bench_bulk.py
 	$(PYTHON) tools/bench_import.py
+	$(PYTHON) tools/bench_instructions.py
+
+bench-instructions:  ## a batch of 2 000 interventions vs plain lines, counted in instructions (valgrind): no noise
+	$(PYTHON) tools/bench_instructions.py
 
 screenshots:  ## screenshots of the demo (make run must be serving it) at 1 400 and 390 px, into .work/screenshots
 	$(PYTHON) tools/screenshots.py $(SHOTS)

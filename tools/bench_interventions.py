@@ -33,7 +33,9 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import devctl
 
-SHELL_CODE = r"""
+# The fixture: four kinds of lines on fresh tickets (``fresh_tickets``), ``vals(kind, i)``; also used by
+# ``bench_instructions.py``
+SETUP_CODE = r"""
 import os
 import random
 import statistics
@@ -115,6 +117,18 @@ def vals(kind, i):
     return values
 
 Line = env["account.analytic.line"]
+
+def same_start():
+    # Each kind starts from the same state: an empty ORM cache and a collected heap. The records a previous kind
+    # left would be scanned by every garbage collection of the next one (its time), and the cache's tables,
+    # grown past a size by them, would be copied into larger ones by whichever kind crosses it (its peak memory:
+    # block measured 29.5 MiB after allow's 20.2, then Odoo's 10.7 -- the order, not the kinds).
+    env.invalidate_all()
+    gc.collect()
+"""
+
+# The measures, on that fixture
+MEASURE_CODE = r"""
 def per_request(kind, n):
     # The technician's case: each line saved by its own request, in its own transaction. A transaction starts
     # with an empty ORM cache (Odoo clears it at each commit) and ends with a commit, not timed here.
@@ -177,14 +191,6 @@ def on_existing(action):
 
 rewrite = on_existing(lambda lines: lines.write({"unit_amount": 0.6}))  # a bulk edit (re-pricing)
 delete = on_existing(lambda lines: lines.unlink())  # a bulk deletion
-
-def same_start():
-    # Each kind starts from the same state: an empty ORM cache and a collected heap. The records a previous kind
-    # left would be scanned by every garbage collection of the next one (its time), and the cache's tables,
-    # grown past a size by them, would be copied into larger ones by whichever kind crosses it (its peak memory:
-    # block measured 29.5 MiB after allow's 20.2, then Odoo's 10.7 -- the order, not the kinds).
-    env.invalidate_all()
-    gc.collect()
 
 def peak_memory(kind, n):
     # measured apart: tracemalloc slows every allocation down (3 to 4 times here), it would distort the times
@@ -301,6 +307,7 @@ print(f"balance read: {balance:.2f} h from {len(contract.credit_move_ids)} moves
       f"{(time.perf_counter() - t0) * 1000:.1f} ms")
 env.cr.rollback()
 """
+SHELL_CODE = SETUP_CODE + MEASURE_CODE
 
 
 def main():

@@ -624,6 +624,19 @@ def prepaid_contract(client, date_start, credit_date, hours=100000):
 """
 
 
+def ensure_bench_db(odoo_cmd, env, bindir, db, modules=()):
+    """The benchmark database ``db``: created once with the addon and ``modules``, without demo data; else the
+    addon updated in it (the benchmarks measure the checkout's code)."""
+    if not db_exists(bindir, db):
+        say(f"creating database {db} (addon without demo data)")
+        install = ["-i", ",".join((MODULE, *modules)), "--without-demo", "all"]
+    else:
+        install = ["-u", MODULE]
+    subprocess.run(
+        [*odoo_cmd, *odoo_args(db), *install, "--stop-after-init", "--log-level", "warn"], env=env, check=True
+    )
+
+
 def run_bench_shell(code, label, scratch=False, db=None, modules=()):
     """Run ``code`` in an Odoo shell on the benchmark database (created once without demo, else updated).
 
@@ -633,14 +646,7 @@ def run_bench_shell(code, label, scratch=False, db=None, modules=()):
     """
     odoo_cmd, env, bindir = setup()
     db = db or os.environ.get("ITSM_BENCH_DB", "itsm_bench")
-    if not db_exists(bindir, db):
-        say(f"creating database {db} (addon without demo data)")
-        install = ["-i", ",".join((MODULE, *modules)), "--without-demo", "all"]
-    else:
-        install = ["-u", MODULE]
-    subprocess.run(
-        [*odoo_cmd, *odoo_args(db), *install, "--stop-after-init", "--log-level", "warn"], env=env, check=True
-    )
+    ensure_bench_db(odoo_cmd, env, bindir, db, modules)
     run_db = db
     if scratch:
         run_db = f"{db}_scratch_{os.getpid()}"  # two benchmarks at once each drop only their own copy
