@@ -91,10 +91,6 @@ env.cr.rollback()
 """
 
 
-def as_pg(cmd, **kwargs):
-    return subprocess.run(devctl._as_pg_owner(cmd), check=True, **kwargs)
-
-
 def pg_ctl(bindir, *args):
     return subprocess.run(
         devctl._as_pg_owner([os.path.join(bindir, "pg_ctl"), "-D", PGDATA, *args]),
@@ -107,16 +103,9 @@ def pg_ctl(bindir, *args):
 def prepare_cluster(bindir, port):
     """A cluster of this script's own holding a fresh copy of the benchmark database, stopped."""
     os.makedirs(SOCK, exist_ok=True)
-    if devctl.IS_ROOT:
-        for path in (HOME, SOCK):
-            shutil.chown(path, "postgres", "postgres")
-        if not devctl._pg_can_reach(HOME):
-            devctl.die(f"the postgres user cannot reach {HOME}: use a checkout outside /root")
+    devctl.give_to_pg_owner(HOME, SOCK)
     pg_ctl(bindir, "-m", "immediate", "stop")  # left by an interrupted run
-    if not os.path.isfile(os.path.join(PGDATA, "PG_VERSION")):
-        shutil.rmtree(PGDATA, ignore_errors=True)
-        initdb = [os.path.join(bindir, "initdb"), "-D", PGDATA, "-U", devctl.DB_USER, "--auth=trust"]
-        as_pg([*initdb, "-E", "UTF8", "--locale=C.UTF-8"], stdout=subprocess.DEVNULL)
+    devctl.initdb(bindir, PGDATA)
     started = pg_ctl(bindir, "-w", "-l", os.path.join(HOME, "postgresql.log"), "-o", options(port), "start")
     if started.returncode:
         devctl.die(f"the callgrind cluster did not start: {started.stderr.strip()}")

@@ -246,6 +246,25 @@ def ensure_postgres():
     return bindir
 
 
+def give_to_pg_owner(home, *paths):
+    """The folders of a cluster of a script's own (``home`` and those in it), for the ``postgres`` user when run as
+    root; stops with a clear message when that user cannot reach them."""
+    if IS_ROOT:
+        for path in (home, *paths):
+            shutil.chown(path, "postgres", "postgres")
+        if not _pg_can_reach(home):
+            die(f"the postgres user cannot reach {home}: use a checkout outside /root")
+
+
+def initdb(bindir, datadir):
+    """A new cluster in ``datadir`` (what an interrupted initdb left removed first), unless one is there."""
+    if os.path.isfile(os.path.join(datadir, "PG_VERSION")):
+        return
+    shutil.rmtree(datadir, ignore_errors=True)
+    cmd = [os.path.join(bindir, "initdb"), "-D", datadir, "-U", DB_USER, "--auth=trust", "-E", "UTF8"]
+    subprocess.run(_as_pg_owner([*cmd, "--locale=C.UTF-8"]), check=True, stdout=subprocess.DEVNULL)
+
+
 def psql(bindir, sql, db="postgres"):
     out = subprocess.run(
         [os.path.join(bindir, "psql"), "-h", PGSOCK, "-p", PGPORT, "-U", DB_USER, "-d", db, "-tAc", sql],

@@ -738,20 +738,13 @@ def main():
     haproxy = ensure_haproxy()
     os.makedirs(RUN, exist_ok=True)
     os.makedirs(DATA, exist_ok=True)
-    if devctl.IS_ROOT:
-        for path in (HA, RUN):
-            shutil.chown(path, "postgres", "postgres")
-        if not devctl._pg_can_reach(HA):
-            devctl.die(f"the postgres user cannot reach {HA}: use a checkout outside /root")
+    devctl.give_to_pg_owner(HA, RUN)
     pport, rport = free_port(), free_port()
     nodes, lb, sampler = [], None, None
     try:
         pg_stop(PRIMARY)  # a cluster left by an interrupted run: restarted on this run's port
         pg_stop(REPLICA, "immediate")
-        if not os.path.isfile(os.path.join(PRIMARY, "PG_VERSION")):
-            shutil.rmtree(PRIMARY, ignore_errors=True)
-            as_pg([os.path.join(PG_BIN, "initdb"), "-D", PRIMARY, "-U", "odoo", "--auth=trust", "-E", "UTF8",
-                   "--locale=C.UTF-8"], stdout=subprocess.DEVNULL)  # fmt: skip
+        devctl.initdb(PG_BIN, PRIMARY)
         pg_start(PRIMARY, pport)
         devctl.say(f"PostgreSQL primary on {RUN} port {pport}")
         prepare_database(odoo_cmd, env, pport)
