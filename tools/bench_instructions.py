@@ -150,7 +150,7 @@ def start_under_callgrind(bindir, port, out):
 
 
 def totals(pattern):
-    """{label: instructions} of callgrind's dump files matching ``pattern``, with the files' order."""
+    """(number, label, instructions) of each of callgrind's dump files matching ``pattern``, in their order."""
     found = []
     for path in glob.glob(pattern):
         with open(path) as dump:
