@@ -40,8 +40,11 @@ HOME = os.path.join(devctl.WORK, "callgrind")
 PGDATA = os.path.join(HOME, "pg")
 SOCK = os.path.join(HOME, "run")
 KINDS = ("plain", "contract", "block", "odoo")
+LINES = int(os.environ.get("ITSM_BENCH_LINES") or 2000)
+ROUNDS = int(os.environ.get("ITSM_BENCH_ROUNDS") or 2)
 TITLES = {"plain": "plain", "contract": "ours allow", "block": "ours block", "odoo": "Odoo prepaid"}
 
+# run after SETUP_CODE, with COUNTED, N and ROUNDS set by main() (this script's KINDS, LINES and ROUNDS)
 COUNT_CODE = r"""
 import subprocess
 
@@ -75,9 +78,6 @@ def batch(kind, n):
         env.flush_all()
     return work
 
-N = int(os.environ.get("ITSM_BENCH_LINES") or 2000)
-ROUNDS = int(os.environ.get("ITSM_BENCH_ROUNDS") or 2)
-COUNTED = ("plain", "contract", "block", "odoo")
 fresh_tickets()
 for kind in COUNTED:  # warm-up, not counted: the statements' plans, the lazy imports
     batch(kind, 200)()
@@ -176,8 +176,7 @@ def main():
     out = os.path.join(HOME, f"out-{os.getpid()}")
     shutil.rmtree(out, ignore_errors=True)
     os.makedirs(out)
-    if devctl.IS_ROOT:
-        shutil.chown(out, "postgres", "postgres")
+    devctl.give_to_pg_owner(out)
     server = start_under_callgrind(bindir, port, out)
     started = time.perf_counter()
     try:
@@ -190,7 +189,10 @@ def main():
         callgrind = ["valgrind", "--tool=callgrind", "--instr-atstart=no", f"--callgrind-out-file={out}/py.%p.out"]
         shell = subprocess.run(
             [*callgrind, *odoo_cmd, "shell", *args],
-            input=devctl.BENCH_PRELUDE + bench_interventions.SETUP_CODE + COUNT_CODE,
+            input=devctl.BENCH_PRELUDE
+            + bench_interventions.SETUP_CODE
+            + f"COUNTED, N, ROUNDS = {KINDS!r}, {LINES}, {ROUNDS}\n"
+            + COUNT_CODE,
             text=True,
             env=dict(env, PYTHONHASHSEED="0"),
             capture_output=True,
@@ -211,14 +213,13 @@ def main():
     if len(backend) != len(labels) or set(python) != set(labels):
         devctl.die(f"dumps do not match the counts: {labels} / {sorted(python)} / {len(backend)} backend dumps", 1)
     pg = dict(zip(labels, backend, strict=True))
-    print(f"batch create, instructions (millions), one batch of {os.environ.get('ITSM_BENCH_LINES') or 2000} "
-          f"lines; counted in {time.perf_counter() - started:.0f} s")  # fmt: skip
+    print(f"batch create, instructions (millions), one batch of {LINES} lines; counted in "
+          f"{time.perf_counter() - started:.0f} s")  # fmt: skip
     print(f"{'':22} {'Odoo':>9} {'PostgreSQL':>11} {'total':>9} {'vs plain':>9} {'queries':>8}")
     print(f"{'switches (empty)':22} {python['empty'] / 1e6:9.1f} {pg['empty'] / 1e6:11.1f} "
           f"{(python['empty'] + pg['empty']) / 1e6:9.1f}")  # fmt: skip
-    rounds = sorted({label.rsplit("-", 1)[1] for label in labels if "-" in label})
     ratios = {kind: [] for kind in KINDS}
-    for round_ in rounds:
+    for round_ in range(1, ROUNDS + 1):
         plain = python[f"plain-{round_}"] + pg[f"plain-{round_}"]
         for kind in KINDS:
             label = f"{kind}-{round_}"
