@@ -210,28 +210,10 @@ def ensure_postgres():
     os.makedirs(PGSOCK, exist_ok=True)
     if not os.path.isfile(os.path.join(PGDATA, "PG_VERSION")):
         say(f"creating a private PostgreSQL cluster in {PGDATA}")
-        os.makedirs(PGDATA, exist_ok=True)
+        os.makedirs(os.path.dirname(PGDATA), exist_ok=True)
         if IS_ROOT:
-            shutil.chown(os.path.dirname(PGDATA), "postgres", "postgres")
-            for path in (PGDATA, PGSOCK):
-                shutil.chown(path, "postgres", "postgres")
-        subprocess.run(
-            _as_pg_owner(
-                [
-                    os.path.join(bindir, "initdb"),
-                    "-D",
-                    PGDATA,
-                    "-U",
-                    DB_USER,
-                    "--auth=trust",
-                    "-E",
-                    "UTF8",
-                    "--locale=C.UTF-8",
-                ]
-            ),
-            check=True,
-            stdout=subprocess.DEVNULL,
-        )
+            shutil.chown(os.path.dirname(PGDATA), "postgres", "postgres")  # initdb creates PGDATA in it
+        initdb(bindir, PGDATA)
     if IS_ROOT:
         shutil.chown(PGSOCK, "postgres", "postgres")
     status = subprocess.run(_as_pg_owner([pg_ctl, "-D", PGDATA, "status"]), capture_output=True, check=False)
